@@ -1,0 +1,74 @@
+"""Seed the demo workspace once: languages (one right-to-left), pools, a published guideline,
+a project with a label set, items, an admin, a reviewer and evaluators with printed logins."""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.corpora import SIB_LABELS, CorpusError, labels_of, load_sib200, synthetic_corpus
+from annotation.models import Project
+from annotation.workspace import workspace_create
+
+DEMO_SLUG = "demo-topics"
+DEFAULT_LANGUAGES = "hau_Latn,amh_Ethi,urd_Arab"
+
+
+def credentials_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo_credentials.json"
+
+
+class Command(BaseCommand):
+    help = "Create the demo workspace (once). Logins are written to var/demo_credentials.json."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", help="folder in the layout of shared/data/sib200 (default: built-in generator)")
+        parser.add_argument("--languages", default=DEFAULT_LANGUAGES, help="comma-separated tags, e.g. hau_Latn")
+        parser.add_argument("--items-per-language", type=int, default=140)
+
+    def handle(self, *args, **options):
+        if Project.objects.filter(slug=DEMO_SLUG).exists():
+            self.stdout.write("The demo workspace exists already.")
+            self._print_logins()
+            return
+        tags = [t.strip() for t in options["languages"].split(",") if t.strip()]
+        try:
+            if options["data"]:
+                corpus = load_sib200(options["data"], tags)
+                labels = labels_of(options["data"], tags[0])
+            else:
+                n = options["items_per_language"]
+                corpus = synthetic_corpus(tags, sizes={"train": n, "test": max(7, n // 3)})
+                labels = SIB_LABELS
+        except CorpusError as exc:
+            raise CommandError(str(exc)) from exc
+        usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3)]
+        passwords = {name: secrets.token_urlsafe(9) for name in usernames}
+        workspace = workspace_create(slug=DEMO_SLUG, name="Demo: topic classification", corpus=corpus,
+                                     labels=labels, passwords=passwords)
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@localhost", passwords["admin"])
+        if not user_model.objects.filter(username="reviewer").exists():
+            user_model.objects.create_user("reviewer", password=passwords["reviewer"], is_staff=True)
+        path = credentials_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(passwords, indent=2))
+        path.chmod(0o600)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo workspace '{workspace.project.name}' with {workspace.project.items.count()} items in "
+            f"{', '.join(lang.tag for lang in workspace.languages)}."
+        ))
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        path = credentials_path()
+        if not path.exists():
+            self.stdout.write("(demo logins were not saved on this machine)")
+            return
+        for username, password in json.loads(path.read_text()).items():
+            self.stdout.write(f"  {username:<12} {password}")

@@ -1,0 +1,93 @@
+"""Setting up a whole working project in one call: the demo workspace and the simulation both use it.
+
+It goes through the same services as the web app (language validation, pools, guideline
+publishing, membership transitions), so a seeded workspace behaves exactly like a hand-made one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from annotation.corpora import Row
+from annotation.models import Item, Project
+from annotation.services import NewItem, items_create, project_create
+from evaluators.models import Language, PoolMembership
+from evaluators.services import (
+    evaluator_create,
+    guideline_acknowledge,
+    guideline_draft,
+    guideline_publish,
+    language_from_tag,
+    membership_invite,
+    membership_transition,
+    pool_get_or_create,
+)
+
+GUIDELINE = """# Topic classification
+
+Read the sentence and choose the **one topic** it is mostly about.
+
+| label | choose it when the sentence is about |
+| --- | --- |
+| entertainment | films, music, celebrities, shows |
+| geography | places, landscapes, climate, countries |
+| health | illness, medicine, the body, wellbeing |
+| politics | governments, elections, laws, diplomacy |
+| science/technology | research, inventions, computers, space |
+| sports | games, athletes, competitions |
+| travel | trips, tourism, transport, visas |
+
+If the text is not in the pool's language, is unreadable or offensive, **flag** it instead of guessing.
+"""
+
+
+@dataclass
+class Workspace:
+    project: Project
+    languages: list[Language]
+    evaluators: dict[str, list] = field(default_factory=dict)  # language tag -> users
+    truth: dict[int, str] = field(default_factory=dict)  # item id -> gold label (simulation only)
+
+
+@transaction.atomic
+def workspace_create(
+    *, slug: str, name: str, corpus: dict[str, dict[str, list[Row]]], labels: list[str],
+    evaluators_per_language: int = 3, passwords: dict[str, str] | None = None, overlap: int = 3,
+    control_rate: float = 0.05, item_source: str = Item.Source.DEMO, username_prefix: str = "",
+) -> Workspace:
+    languages = [language_from_tag(tag) for tag in corpus]
+    project = project_create(name=name, slug=slug, labels=labels, languages=languages, overlap=overlap)
+    version = guideline_publish(version=guideline_draft(project=project, body=GUIDELINE, title=f"{name} guideline"))
+    workspace = Workspace(project=project, languages=languages)
+    user_model = get_user_model()
+    for language in languages:
+        pool = pool_get_or_create(project=project, language=language, control_rate=control_rate)
+        users = []
+        for n in range(1, evaluators_per_language + 1):
+            username = f"{username_prefix}{language.code}-{n}"
+            user = user_model.objects.filter(username=username).first()
+            if user is None:
+                password = (passwords or {}).get(username)
+                user = evaluator_create(username=username, password=password, languages=[language]).user
+            membership = membership_invite(pool=pool, user=user, reason="seeded workspace")
+            if membership.state != PoolMembership.State.QUALIFIED:
+                membership_transition(membership=membership, to_state=PoolMembership.State.QUALIFIED,
+                                      reason="seeded workspace: qualified without calibration")
+            guideline_acknowledge(user=user, version=version)
+            users.append(user)
+        workspace.evaluators[language.tag] = users
+        rows = corpus[language.tag]
+        # Held-out first: a sentence in both splits stays out of the pool, so evaluation never leaks.
+        for split_name, split in (("test", Item.Split.HELDOUT), ("train", Item.Split.POOL)):
+            batch = rows.get(split_name, [])
+            created = items_create(project=project, source=item_source, items=[
+                NewItem(text=row.text, language=language, external_id=f"{language.tag}:{split_name}:{row.id}",
+                        split=split, reference_label=row.label if split == Item.Split.HELDOUT else "")
+                for row in batch
+            ])
+            if split == Item.Split.POOL:
+                by_external = {f"{language.tag}:train:{row.id}": row.label for row in batch}
+                workspace.truth.update({item.pk: by_external[item.external_id] for item in created})
+    return workspace

@@ -1,0 +1,57 @@
+"""Language tags validated against real code lists (ISO 639-3 and ISO 15924 via pycountry).
+
+A tag is ``<iso639-3>_<Script>`` as in FLORES/SIB-200 (``hau_Latn``, ``urd_Arab``). Text direction is
+derived from the script, never typed by hand, so an Urdu item can never be shown left-to-right.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pycountry
+
+# ISO 15924 codes of scripts written right to left.
+RTL_SCRIPTS = frozenset(
+    {"Adlm", "Arab", "Aran", "Armi", "Avst", "Chrs", "Cprt", "Elym", "Hatr", "Hebr", "Hung", "Khar",
+     "Lydi", "Mand", "Mani", "Mend", "Narb", "Nbat", "Nkoo", "Orkh", "Ougr", "Palm", "Phli", "Phlp",
+     "Phnx", "Prti", "Rohg", "Samr", "Sarb", "Sogd", "Sogo", "Syrc", "Thaa", "Yezi"}
+)
+TAG_RE = re.compile(r"^(?P<code>[a-z]{3})_(?P<script>[A-Z][a-z]{3})$")
+
+
+class LanguageCodeError(ValueError):
+    """An unknown or malformed language or script code."""
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    code: str
+    script: str
+    name: str
+    direction: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.code}_{self.script}"
+
+
+def direction_for_script(script: str) -> str:
+    return "rtl" if script in RTL_SCRIPTS else "ltr"
+
+
+def validate_language(code: str, script: str) -> LanguageSpec:
+    language = pycountry.languages.get(alpha_3=code) if re.fullmatch(r"[a-z]{3}", code or "") else None
+    if language is None:
+        raise LanguageCodeError(f"unknown ISO 639-3 language code {code!r}")
+    if not re.fullmatch(r"[A-Z][a-z]{3}", script or "") or pycountry.scripts.get(alpha_4=script) is None:
+        raise LanguageCodeError(f"unknown ISO 15924 script code {script!r} (expected e.g. 'Latn', 'Arab')")
+    return LanguageSpec(code=code, script=script, name=language.name, direction=direction_for_script(script))
+
+
+def parse_tag(tag: str) -> LanguageSpec:
+    match = TAG_RE.match(tag or "")
+    if not match:
+        raise LanguageCodeError(
+            f"malformed language tag {tag!r}: expected <ISO 639-3>_<ISO 15924>, e.g. 'hau_Latn' or 'urd_Arab'"
+        )
+    return validate_language(match["code"], match["script"])

@@ -1,0 +1,44 @@
+from django.contrib import admin, messages
+
+from learner.models import ModelVersion, SampledItem, SamplingRun, TrainingRun
+from learner.services import model_version_rollback, training_run_create
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "language", "backend", "status", "macro_f1", "n_labels", "created_at"]
+    list_filter = ["status", "backend", "language"]
+    readonly_fields = ["metrics", "adapter_path", "adapter_bytes", "label_snapshot_hash"]
+    actions = ["make_champion"]
+
+    @admin.action(description="Make champion (roll back / promote)")
+    def make_champion(self, request, queryset):
+        for version in queryset:
+            model_version_rollback(version=version)
+        messages.success(request, f"{queryset.count()} version(s) promoted")
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "backend", "status", "progress", "trigger", "created_at"]
+    list_filter = ["status", "backend"]
+    actions = ["retrain_now"]
+
+    @admin.action(description="Retrain now with the same settings")
+    def retrain_now(self, request, queryset):
+        for run in queryset:
+            training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
+                                config=run.config, trigger="console")
+        messages.success(request, f"{queryset.count()} run(s) queued")
+
+
+class SampledItemInline(admin.TabularInline):
+    model = SampledItem
+    extra = 0
+    raw_id_fields = ["item"]
+
+
+@admin.register(SamplingRun)
+class SamplingRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "strategy", "budget", "status", "created_at"]
+    inlines = [SampledItemInline]

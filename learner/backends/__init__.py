@@ -1,0 +1,51 @@
+"""Text classifiers the learner can train, score with, save and reload.
+
+Every backend speaks the same small interface so the services never care which one runs:
+``fit(texts, labels)``, ``predict_proba(texts) -> (n, n_classes)`` in ``classes`` order,
+``save(directory)`` and ``load(directory)``. Saved files are JSON and safetensors only: a model
+file is never unpickled.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class TextClassifier(Protocol):
+    classes: list[str]
+
+    def fit(self, texts: list[str], labels: list[str]) -> None: ...
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray: ...
+
+    def save(self, directory: Path) -> None: ...
+
+
+class BackendError(RuntimeError):
+    """A learner backend could not be set up (missing backbone, bad config)."""
+
+
+def make_classifier(backend: str, classes: list[str], config: dict | None = None) -> TextClassifier:
+    if backend == "ngram":
+        from learner.backends.ngram import NgramClassifier, NgramConfig
+
+        return NgramClassifier(classes, NgramConfig(**(config or {})))
+    if backend == "transformer":
+        from learner.backends.transformer import LoraClassifier, LoraTrainingConfig
+
+        return LoraClassifier(classes, LoraTrainingConfig(**(config or {})))
+    raise BackendError(f"unknown learner backend {backend!r} (choose 'ngram' or 'transformer')")
+
+
+def load_classifier(backend: str, directory: Path) -> TextClassifier:
+    if backend == "ngram":
+        from learner.backends.ngram import NgramClassifier
+
+        return NgramClassifier.load(directory)
+    if backend == "transformer":
+        from learner.backends.transformer import LoraClassifier
+
+        return LoraClassifier.load(directory)
+    raise BackendError(f"unknown learner backend {backend!r}")

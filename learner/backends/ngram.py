@@ -1,0 +1,135 @@
+"""Character n-gram TF-IDF + logistic regression, driven through modAL's ``ActiveLearner``.
+
+Strong for scripts no pretrained backbone has seen and trains in seconds on a CPU, so it is the
+cold-start and fallback learner. Saved as JSON (vocabulary, classes) and safetensors (idf,
+coefficients) rather than joblib/pickle, so loading a model file can never run code.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from modAL.models import ActiveLearner
+from modAL.uncertainty import entropy_sampling
+from safetensors.numpy import load_file, save_file
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+
+@dataclass
+class NgramConfig:
+    ngram_min: int = 1
+    ngram_max: int = 4
+    analyzer: str = "char_wb"
+    max_features: int = 200_000
+    C: float = 10.0
+    class_weight: str | None = None
+    max_iter: int = 1000
+    seed: int = 0
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class NgramClassifier:
+    def __init__(self, classes: list[str], config: NgramConfig | None = None) -> None:
+        self.classes = list(classes)
+        self.config = config or NgramConfig()
+        self.vectorizer: TfidfVectorizer | None = None
+        self.coef: np.ndarray | None = None  # (n_seen_classes or 1, n_features)
+        self.intercept: np.ndarray | None = None
+        self.seen: list[str] = []
+        self.learner: ActiveLearner | None = None
+
+    def _pipeline(self) -> Pipeline:
+        c = self.config
+        return Pipeline([
+            ("tfidf", TfidfVectorizer(
+                analyzer=c.analyzer, ngram_range=(c.ngram_min, c.ngram_max), max_features=c.max_features,
+                sublinear_tf=True, dtype=np.float32,
+            )),
+            ("clf", LogisticRegression(C=c.C, class_weight=c.class_weight, max_iter=c.max_iter, random_state=c.seed)),
+        ])
+
+    def fit(self, texts: list[str], labels: list[str]) -> None:
+        unknown = sorted(set(labels) - set(self.classes))
+        if unknown:
+            raise ValueError(f"labels not in the label set: {', '.join(unknown)}")
+        if not texts:
+            raise ValueError("cannot train on zero labelled examples")
+        self.seen = sorted(set(labels))
+        if len(self.seen) < 2:  # logistic regression needs two classes; predict the only one seen
+            self.vectorizer, self.coef, self.intercept = None, None, None
+            return
+        self.learner = ActiveLearner(
+            estimator=self._pipeline(), query_strategy=entropy_sampling,
+            X_training=np.asarray(texts, dtype=object), y_training=np.asarray(labels, dtype=object),
+        )
+        pipeline = self.learner.estimator
+        self.vectorizer = pipeline.named_steps["tfidf"]
+        clf: LogisticRegression = pipeline.named_steps["clf"]
+        self.seen = [str(c) for c in clf.classes_]
+        self.coef = np.ascontiguousarray(clf.coef_, dtype=np.float32)
+        self.intercept = np.ascontiguousarray(clf.intercept_, dtype=np.float32)
+
+    def query(self, texts: list[str], n: int) -> np.ndarray:
+        """modAL's own entropy query over a pool of texts (indices into ``texts``)."""
+        if self.learner is None:
+            raise RuntimeError("query needs a model fitted in this process")
+        indices, _ = self.learner.query(np.asarray(texts, dtype=object), n_instances=min(n, len(texts)))
+        return np.asarray(indices)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
+        columns = [self.classes.index(c) for c in self.seen]
+        if self.coef is None:
+            if not self.seen:
+                out[:] = 1.0 / len(self.classes)
+            else:
+                out[:, columns[0]] = 1.0
+            return out
+        features = self.vectorizer.transform(texts)
+        logits = np.asarray(features @ self.coef.T) + self.intercept
+        if logits.shape[1] == 1:  # binary logistic regression scores the second class
+            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            probs = np.stack([1.0 - p, p], axis=1)
+        else:
+            probs = _softmax(logits)
+        out[:, columns] = probs
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {"backend": "ngram", "classes": self.classes, "seen": self.seen, "config": asdict(self.config)}
+        if self.vectorizer is not None:
+            vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
+            (directory / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+            save_file(
+                {"idf": np.ascontiguousarray(self.vectorizer.idf_, dtype=np.float32), "coef": self.coef, "intercept": self.intercept},
+                str(directory / "model.safetensors"),
+            )
+        (directory / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> NgramClassifier:
+        meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        model = cls(meta["classes"], NgramConfig(**meta["config"]))
+        model.seen = meta["seen"]
+        weights_path = directory / "model.safetensors"
+        if weights_path.exists():
+            weights = load_file(str(weights_path))
+            vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+            c = model.config
+            vectorizer = TfidfVectorizer(
+                analyzer=c.analyzer, ngram_range=(c.ngram_min, c.ngram_max), sublinear_tf=True,
+                dtype=np.float32, vocabulary=vocabulary,
+            )
+            vectorizer.idf_ = weights["idf"]
+            model.vectorizer, model.coef, model.intercept = vectorizer, weights["coef"], weights["intercept"]
+        return model

@@ -1,0 +1,101 @@
+"""The model registry (one champion per project × language) and the runs that feed it."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Backend(models.TextChoices):
+    NGRAM = "ngram", "character n-gram + logistic regression"
+    TRANSFORMER = "transformer", "transformer + LoRA adapter"
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate"
+        CHAMPION = "champion"
+        RETIRED = "retired"
+
+    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="model_versions")
+    language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="model_versions")
+    backend = models.CharField(max_length=16, choices=Backend.choices)
+    backbone = models.CharField(max_length=300, blank=True)
+    adapter_path = models.CharField(max_length=500, help_text="Location in the artifact storage")
+    adapter_bytes = models.PositiveBigIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+    macro_f1 = models.FloatField(null=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
+    status_reason = models.TextField(blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    training_run = models.ForeignKey(
+        "learner.TrainingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_versions"
+    )
+    n_labels = models.PositiveIntegerField(default=0)
+    label_snapshot_hash = models.CharField(max_length=64, blank=True)
+    guideline_version = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "language"], condition=Q(status="champion"), name="one_champion_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.language.tag} v{self.pk} ({self.status})"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class TrainingRun(models.Model):
+    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="training_runs")
+    languages = models.ManyToManyField("evaluators.Language", related_name="training_runs")
+    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NGRAM)
+    config = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    trigger = models.CharField(max_length=16, default="manual")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="training_progress_range")
+        ]
+
+
+class SamplingRun(models.Model):
+    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="sampling_runs")
+    strategy = models.CharField(max_length=32, default="entropy")
+    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NGRAM)
+    budget = models.PositiveIntegerField()
+    allocation = models.JSONField(default=dict, blank=True, help_text="Items per language and why")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class SampledItem(models.Model):
+    run = models.ForeignKey(SamplingRun, on_delete=models.CASCADE, related_name="picks")
+    item = models.ForeignKey("annotation.Item", on_delete=models.CASCADE, related_name="samplings")
+    score = models.FloatField()
+    rank = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [models.UniqueConstraint(fields=["run", "item"], name="sampled_item_unique")]

@@ -1,0 +1,1 @@
+"""Settings live in modules: ``local`` (default), ``test`` and ``production``."""
