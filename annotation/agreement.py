@@ -107,8 +107,7 @@ def _check_no_missing(name: str, arr: np.ndarray) -> None:
         return
     if bad.size:
         raise ValueError(
-            f"{name} has a missing value at position {bad[0]}; "
-            "leave missing ratings out instead of passing None/NaN"
+            f"{name} has a missing value at position {bad[0]}; leave missing ratings out instead of passing None/NaN"
         )
 
 
@@ -206,7 +205,7 @@ def _encode_labels(
 ) -> tuple[np.ndarray, Codes]:
     if categories is not None:
         if level in ("interval", "ratio"):
-            raise ValueError("categories= applies to nominal and ordinal levels only; interval/ratio labels are numbers")
+            raise ValueError("categories= is for nominal and ordinal levels; interval/ratio labels are numbers")
         return _codes_from_categories(labels, categories)
     if level in NUMERIC_LEVELS:
         labels = _numeric_labels(labels, level)
@@ -609,7 +608,8 @@ class PairwiseKappa:
         out: dict[str, dict[str, float | None]] = {}
         keep = self.n_shared >= self.min_shared
         names = [str(a) for a in self.annotators.tolist()]
-        for i, j, kappa in zip(self.first[keep].tolist(), self.second[keep].tolist(), self.kappa[keep].tolist()):
+        pairs = zip(self.first[keep].tolist(), self.second[keep].tolist(), self.kappa[keep].tolist(), strict=True)
+        for i, j, kappa in pairs:
             value = _nan_to_none(kappa)
             out.setdefault(names[i], {})[names[j]] = value
             out.setdefault(names[j], {})[names[i]] = value
@@ -708,7 +708,7 @@ class ConsensusAgreement:
     def to_dict(self) -> dict[str, dict[str, float | int | None]]:
         return {
             str(a): {"agreement": _nan_to_none(x), "n_items": int(n)}
-            for a, x, n in zip(self.annotators.tolist(), self.agreement.tolist(), self.n_compared.tolist())
+            for a, x, n in zip(self.annotators.tolist(), self.agreement.tolist(), self.n_compared.tolist(), strict=True)
         }
 
 

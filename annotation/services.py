@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from annotation.aggregation import majority_vote
 from annotation.hashing import content_hash
+from annotation.signals import annotation_submitted
 from annotation.models import AgreementSnapshot, Annotation, ApprovedLabel, Assignment, Item, Label, Project
 from evaluators.models import Language
 from evaluators.selectors import guideline_current, guideline_is_acknowledged, pools_qualified_for
@@ -226,6 +227,7 @@ def annotation_submit(
         return Annotation.objects.get(evaluator=evaluator, idempotency_key=idempotency_key)
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
+    annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
     if not assignment.is_control:
         item.active_assignments = max(0, item.active_assignments - 1)
         item.annotation_count += 1

@@ -1,17 +1,8 @@
+"""Each app owns its API routes (``<app>/api_urls.py``) and its HTML pages (``<app>/urls.py``)."""
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
-
-from annotation.api import AssignmentViewSet, ProjectViewSet
-from learner.api import ModelVersionViewSet, TrainingRunViewSet
-
-router = DefaultRouter()
-router.register("projects", ProjectViewSet, basename="project")
-router.register("assignments", AssignmentViewSet, basename="assignment")
-router.register("model-versions", ModelVersionViewSet, basename="model-version")
-router.register("training-runs", TrainingRunViewSet, basename="training-run")
 
 
 def healthz(request):
@@ -20,9 +11,15 @@ def healthz(request):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include(router.urls)),
+    path("api/", include("evaluators.api_urls")),
+    path("api/", include("annotation.api_urls")),
+    path("api/", include("learner.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("", include("evaluators.urls")),
+    path("", include("annotation.urls")),
+    path("", include("learner.urls")),
 ]

@@ -25,9 +25,9 @@ from sklearn.metrics import cohen_kappa_score
 from annotation.agreement import (
     LEVELS,
     agreement_report,
-    coincidence_matrix,
     cohen_kappa,
     cohen_kappa_pairwise,
+    coincidence_matrix,
     consensus_agreement,
     fleiss_kappa,
     fleiss_kappa_from_counts,
@@ -87,7 +87,7 @@ def random_ratings(
 def reference_alpha(items: np.ndarray, labels: np.ndarray, level: str) -> float:
     """Krippendorff (2011) step by step: coincidence matrix, metric, D_o / D_e."""
     by_unit: dict[object, list[float]] = {}
-    for item, label in zip(items.tolist(), labels.tolist()):
+    for item, label in zip(items.tolist(), labels.tolist(), strict=True):
         by_unit.setdefault(item, []).append(label)
     values = sorted(set(labels.tolist()))
     index = {v: i for i, v in enumerate(values)}
@@ -120,7 +120,7 @@ def reference_alpha(items: np.ndarray, labels: np.ndarray, level: str) -> float:
 
 def reference_consensus(items: np.ndarray, annotators: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
     """Leave-one-out majority with 1/t credit for a t-way tie containing the label."""
-    rows = list(zip(items.tolist(), annotators.tolist(), labels.tolist()))
+    rows = list(zip(items.tolist(), annotators.tolist(), labels.tolist(), strict=True))
     credit: dict[str, list[float]] = {str(a): [] for a in set(annotators.tolist())}
     for item, annotator, label in rows:
         others = Counter(lab for it, ann, lab in rows if it == item and ann != annotator)
@@ -208,9 +208,7 @@ def test_ordinal_depends_only_on_order_and_accepts_categories() -> None:
     assert krippendorff_alpha_long(items, None, labels**3 + 10, "ordinal") == pytest.approx(expected, abs=5e-4)
     words = np.array(["none", "low", "mid", "high", "max"])[labels.astype(int) - 1]
     order = ["none", "low", "mid", "high", "max"]
-    assert krippendorff_alpha_long(items, None, words, "ordinal", categories=order) == pytest.approx(
-        expected, abs=5e-4
-    )
+    assert krippendorff_alpha_long(items, None, words, "ordinal", categories=order) == pytest.approx(expected, abs=5e-4)
 
 
 def test_interval_is_invariant_to_affine_rescaling() -> None:
@@ -297,7 +295,7 @@ def test_pairwise_cohen_matches_sklearn_on_shared_items() -> None:
     items, annotators, labels = random_ratings(5, n_items=80, n_annotators=5, missing=0.3)
     pairwise = cohen_kappa_pairwise(items, annotators, labels)
     matrix = pairwise.to_matrix()
-    ratings = {(i, a): lab for i, a, lab in zip(items.tolist(), annotators.tolist(), labels.tolist())}
+    ratings = {(i, a): lab for i, a, lab in zip(items.tolist(), annotators.tolist(), labels.tolist(), strict=True)}
     for a, b in itertools.combinations(range(5), 2):
         shared = sorted(i for (i, ann) in ratings if ann == a and (i, b) in ratings)
         expected = cohen_kappa_score([ratings[i, a] for i in shared], [ratings[i, b] for i in shared])
@@ -410,7 +408,7 @@ def run_command(path: Path, *args: str) -> tuple[str, str]:
 
 def krippendorff_csv() -> str:
     items, annotators, labels = to_long(KRIPPENDORFF_2011)
-    rows = [f"u{i},coder{'ABCD'[a]},{int(v)}" for i, a, v in zip(items, annotators, labels)]
+    rows = [f"u{i},coder{'ABCD'[a]},{int(v)}" for i, a, v in zip(items, annotators, labels, strict=True)]
     return "item,annotator,label\n" + "\n".join(rows) + "\n"
 
 
@@ -479,12 +477,20 @@ def test_manage_py_subprocess_exit_codes(tmp_path: Path) -> None:
     command = [sys.executable, "manage.py", "agreement", "--input"]
     good = subprocess.run(
         [*command, str(write_csv(tmp_path, krippendorff_csv()))],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["krippendorff_alpha"] == pytest.approx(0.743, abs=5e-4)
     bad = subprocess.run(
         [*command, str(write_csv(tmp_path, "item,annotator,label\n1,a,x\n1,a,y\n"))],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2 and "row 3" in bad.stderr and bad.stdout == ""

@@ -1,0 +1,3 @@
+"""HTML pages of the annotation app."""
+app_name = "annotation"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""HTML pages of the evaluators app."""
+app_name = "evaluators"
+urlpatterns: list = []

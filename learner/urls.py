@@ -1,0 +1,3 @@
+"""HTML pages of the learner app."""
+app_name = "learner"
+urlpatterns: list = []
