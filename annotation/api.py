@@ -1,16 +1,66 @@
 """Thin API views: validate, call a service or selector, serialise."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
-from annotation.models import Assignment, Project
-from annotation.serializers import AnnotationSerializer, AssignmentSerializer, ProjectSerializer, SubmitSerializer
-from annotation.services import annotation_submit, assignment_next
+from annotation import selectors, services
+from annotation.exports import approved_rows, csv_line
+from annotation.importing import ImportFileError, items_import
+from annotation.models import Annotation, Assignment, Item, Project
+from annotation.serializers import (
+    AggregateResultSerializer,
+    AgreementQuerySerializer,
+    AgreementSnapshotSerializer,
+    AnnotationSerializer,
+    AnnotationUpdateSerializer,
+    ApprovedLabelSerializer,
+    AssignmentSerializer,
+    ExportQuerySerializer,
+    FlagSerializer,
+    ImportErrorSerializer,
+    ImportResultSerializer,
+    ImportUploadSerializer,
+    ItemFlagSerializer,
+    LabelHistorySerializer,
+    NextSerializer,
+    OverrideSerializer,
+    ProjectSerializer,
+    ReportCreateSerializer,
+    ReportStatusSerializer,
+    ReviewItemSerializer,
+    ReviewSerializer,
+    SkipSerializer,
+    SubmitSerializer,
+)
+from evaluators.languages import LanguageCodeError, parse_tag
+from evaluators.models import Language
+
+
+def _drf_errors(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoPermissionDenied):
+        return PermissionDenied(str(exc))
+    if isinstance(exc, DjangoValidationError):
+        return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+    if isinstance(exc, Assignment.DoesNotExist | Annotation.DoesNotExist):
+        return NotFound()
+    return exc
 
 
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
@@ -18,11 +68,114 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        user = self.request.user
-        projects = Project.objects.prefetch_related("labels", "languages").order_by("id")
-        if user.is_staff:
-            return projects
-        return projects.filter(pools__memberships__user=user).distinct()
+        if getattr(self, "swagger_fake_view", False):
+            return Project.objects.none()
+        return selectors.projects_for(user=self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("upload", "export", "agreement_record", "aggregate"):
+            return [IsAdminUser()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportResultSerializer, 400: ImportErrorSerializer},
+        description="Import items from CSV, TSV, JSONL or a Label Studio JSON export. A file with any bad row is "
+        "rejected whole: the response lists every bad row and nothing is stored.",
+    )
+    @action(detail=True, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request, slug=None):
+        project = self.get_object()
+        payload = ImportUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        upload = payload.validated_data["file"]
+        suffix = Path(upload.name).suffix
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"upload{suffix}"
+            if hasattr(upload, "temporary_file_path"):
+                path = Path(upload.temporary_file_path())
+            else:
+                with path.open("wb") as handle:
+                    shutil.copyfileobj(upload, handle)
+            try:
+                result = items_import(project=project, path=path, fmt=payload.validated_data.get("file_format"))
+            except ImportFileError as exc:
+                return Response(
+                    {"detail": f"{len(exc.errors)} bad row(s): nothing was imported",
+                     "errors": [{"row": e.row, "message": e.message} for e in exc.errors]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            except DjangoValidationError as exc:
+                raise _drf_errors(exc) from exc
+        return Response(ImportResultSerializer(result.as_dict()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[ExportQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY},
+        description="Approved labels with provenance, streamed as JSONL or CSV.",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, slug=None):
+        project = self.get_object()
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        fmt = query.validated_data["file_format"]
+        rows = approved_rows(project=project)
+        if fmt == "csv":
+            body = _csv_stream(rows)
+            content_type = "text/csv; charset=utf-8"
+        else:
+            body = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            content_type = "application/x-ndjson; charset=utf-8"
+        response = StreamingHttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{project.slug}-labels.{fmt}"'
+        return response
+
+    @extend_schema(parameters=[AgreementQuerySerializer], responses={200: AgreementSnapshotSerializer(many=True)},
+                   description="Agreement snapshots of the project × language over time (oldest first), for charts.")
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def agreement(self, request, slug=None):
+        project = self.get_object()
+        query = AgreementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        language = _language_or_404(query.validated_data.get("language"))
+        series = selectors.agreement_series(project=project, language=language, whole_project=language is None)
+        return Response(AgreementSnapshotSerializer(series, many=True).data)
+
+    @extend_schema(request=None, responses={201: AgreementSnapshotSerializer(many=True)},
+                   description="Record agreement snapshots now: one per language and one for the whole project.")
+    @action(detail=True, methods=["post"], url_path="agreement/record")
+    def agreement_record(self, request, slug=None):
+        project = self.get_object()
+        snapshots = [services.agreement_snapshot_record(project=project, language=lang)
+                     for lang in project.languages.all()]
+        snapshots.append(services.agreement_snapshot_record(project=project))
+        return Response(AgreementSnapshotSerializer(snapshots, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: AggregateResultSerializer},
+                   description="Aggregate every item that has its k annotations and no decision yet.")
+    @action(detail=True, methods=["post"])
+    def aggregate(self, request, slug=None):
+        return Response({"decided": services.aggregation_batch_run(project=self.get_object())})
+
+
+def _csv_stream(rows):
+    yield csv_line(None)
+    for row in rows:
+        yield csv_line(row)
+
+
+def _language_or_404(tag: str | None) -> Language | None:
+    if not tag:
+        return None
+    try:
+        spec = parse_tag(tag)
+    except LanguageCodeError as exc:
+        raise ValidationError({"language": str(exc)}) from exc
+    language = Language.objects.filter(code=spec.code, script=spec.script, region="").first()
+    if language is None:
+        raise NotFound(f"no language {tag}")
+    return language
 
 
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -30,16 +183,21 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         # Scoped to the requesting evaluator: another user's assignment is a 404.
-        return (
-            Assignment.objects.filter(evaluator=self.request.user)
-            .select_related("item__language", "item__project")
-            .order_by("-leased_at", "-id")
-        )
+        if getattr(self, "swagger_fake_view", False):
+            return Assignment.objects.none()
+        return selectors.assignments_for(user=self.request.user)
 
-    @extend_schema(request=None, responses={200: AssignmentSerializer, 204: None})
+    @extend_schema(request=NextSerializer, responses={200: AssignmentSerializer, 204: None})
     @action(detail=False, methods=["post"])
     def next(self, request):
-        assignment = assignment_next(evaluator=request.user)
+        payload = NextSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        project = None
+        if payload.validated_data.get("project"):
+            project = get_object_or_404(
+                selectors.projects_for(user=request.user), slug=payload.validated_data["project"]
+            )
+        assignment = services.assignment_next(evaluator=request.user, project=project)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment).data)
@@ -51,9 +209,146 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            annotation = annotation_submit(evaluator=request.user, assignment_id=assignment.pk, **payload.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError({"detail": exc.messages}) from exc
+            annotation = services.annotation_submit(
+                evaluator=request.user, assignment_id=assignment.pk, **payload.validated_data
+            )
+        except (DjangoPermissionDenied, DjangoValidationError, Assignment.DoesNotExist) as exc:
+            raise _drf_errors(exc) from exc
         return Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SkipSerializer, responses={200: AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def skip(self, request, pk=None):
+        assignment = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = SkipSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            skipped = services.assignment_skip(
+                evaluator=request.user, assignment_id=assignment.pk, reason=payload.validated_data["reason"]
+            )
+        except (DjangoValidationError, Assignment.DoesNotExist) as exc:
+            raise _drf_errors(exc) from exc
+        return Response(AssignmentSerializer(skipped).data)
+
+    @extend_schema(request=FlagSerializer, responses={201: ItemFlagSerializer})
+    @action(detail=True, methods=["post"])
+    def flag(self, request, pk=None):
+        assignment = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = FlagSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            flag = services.item_flag(evaluator=request.user, assignment_id=assignment.pk, **payload.validated_data)
+        except (DjangoValidationError, Assignment.DoesNotExist) as exc:
+            raise _drf_errors(exc) from exc
+        return Response(ItemFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(partial_update=extend_schema(request=AnnotationUpdateSerializer,
+                                                 responses={200: AnnotationSerializer}))
+class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The requesting evaluator's own annotations; they may change a label until the item is reviewed."""
+
+    serializer_class = AnnotationSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Annotation.objects.none()
+        return selectors.annotations_for(user=self.request.user)
+
+    def partial_update(self, request, pk=None):
+        annotation = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = AnnotationUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            updated = services.annotation_update(
+                evaluator=request.user, annotation_id=annotation.pk, label=payload.validated_data["label"]
+            )
+        except (DjangoValidationError, Annotation.DoesNotExist) as exc:
+            raise _drf_errors(exc) from exc
+        return Response(AnnotationSerializer(updated).data)
+
+
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The adjudication queue (staff): items waiting for review, with every vote; approve or override."""
+
+    serializer_class = ReviewItemSerializer
+    permission_classes = [IsAdminUser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Item.objects.none()
+        if self.action == "list":
+            return selectors.review_queue(user=self.request.user)
+        return selectors.reviewable_items(user=self.request.user)
+
+    @extend_schema(request=ReviewSerializer, responses={200: ApprovedLabelSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        item = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            approved = services.review_approve(item=item, reviewer=request.user, **payload.validated_data)
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(ApprovedLabelSerializer(approved).data)
+
+    @extend_schema(request=OverrideSerializer, responses={200: ApprovedLabelSerializer})
+    @action(detail=True, methods=["post"])
+    def override(self, request, pk=None):
+        item = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = OverrideSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            approved = services.review_override(item=item, reviewer=request.user, **payload.validated_data)
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(ApprovedLabelSerializer(approved).data)
+
+    @extend_schema(responses={200: LabelHistorySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, pk=None):
+        item = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(LabelHistorySerializer(item.label_history.select_related("actor"), many=True).data)
+
+
+class ReportCreateView(generics.GenericAPIView):
+    """Public: report a problem with a model's output (no login; throttled per client)."""
+
+    serializer_class = ReportCreateSerializer
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "reports"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=ReportCreateSerializer, responses={201: ReportStatusSerializer})
+    def post(self, request):
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = {key: value for key, value in payload.validated_data.items() if key != "website"}
+        try:
+            report = services.report_create(**data)
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(ReportStatusSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class ReportStatusView(generics.GenericAPIView):
+    """Public: the status of one report, by its reference (nothing else is reachable)."""
+
+    serializer_class = ReportStatusSerializer
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("reference", str, OpenApiParameter.PATH)],
+        responses={200: ReportStatusSerializer, 404: OpenApiResponse(description="unknown reference")},
+    )
+    def get(self, request, reference: str):
+        report = selectors.report_by_reference(reference)
+        if report is None:
+            raise NotFound("no report with this reference")
+        return Response(ReportStatusSerializer(report).data)
+

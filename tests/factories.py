@@ -16,9 +16,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+    password = factory.django.Password("pw-for-tests")
 
 
 class EvaluatorProfileFactory(factory.django.DjangoModelFactory):
@@ -37,6 +38,7 @@ def language(tag: str = "hau_Latn") -> Language:
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Project {n}")
     slug = factory.Sequence(lambda n: f"project-{n}")
@@ -74,3 +76,90 @@ def qualified_evaluator(project: Project, lang: Language, username: str | None =
         version = guideline_current(project=project) or published_guideline(project)
         guideline_acknowledge(user=user, version=version)
     return user
+
+
+# --- evaluators: pools, calibration rounds, roles (added for tests/evaluators) -------------------
+
+
+def pool(project: Project | None = None, lang: Language | None = None, **rules) -> Pool:
+    """A pool of ``project`` × ``lang`` with the given rules (control items off unless asked)."""
+    from evaluators.services import pool_get_or_create
+
+    rules.setdefault("control_rate", 0.0)
+    return pool_get_or_create(project=project or ProjectFactory(), language=lang or language(), **rules)
+
+
+def calibration_round(pool_: Pool, golds: list[tuple[str, str, str]] | None = None, **kwargs):
+    """A calibration round of (text, reference label, explanation) gold items; 10 by default."""
+    from evaluators.services import GoldItem, calibration_round_create
+
+    if golds is None:
+        golds = [(f"gold sentence {i}", TOPICS[i % len(TOPICS)], f"because of reason {i}") for i in range(10)]
+    return calibration_round_create(pool=pool_, items=[GoldItem(*g) for g in golds], **kwargs)
+
+
+def member(pool_: Pool, username: str | None = None, state: str = PoolMembership.State.INVITED, **user_fields):
+    """A user invited into ``pool_`` (and moved straight to ``state`` when asked)."""
+    from evaluators.services import membership_invite
+
+    user = UserFactory(**({"username": username} if username else {}), **user_fields)
+    membership = membership_invite(pool=pool_, user=user)
+    if state != PoolMembership.State.INVITED:
+        PoolMembership.objects.filter(pk=membership.pk).update(state=state)
+        membership.refresh_from_db()
+    return membership
+
+
+def pool_admin(pool_: Pool | None = None, username: str | None = None, email: str = "admin@example.org"):
+    """A user in the "pool admins" group, listed as an admin of ``pool_`` when given."""
+    from evaluators.roles import POOL_ADMINS, role_grant
+
+    user = UserFactory(**({"username": username} if username else {}), email=email)
+    role_grant(user=user, role=POOL_ADMINS)
+    if pool_ is not None:
+        pool_.admins.add(user)
+    return user
+
+
+def learner_project(
+    tags: tuple[str, ...] = ("hau_Latn", "amh_Ethi"), *, pool: int = 60, labeled: int | dict = 30, heldout: int = 30,
+    evaluators: int = 1, seed: int = 0, topic_share: float = 0.5,
+):
+    """A project with synthetic, learnable items per language: ``pool`` pool items of which ``labeled`` have
+    an approved label (a number, or one per tag), ``heldout`` held-out items with reference labels, and
+    ``evaluators`` qualified evaluators per language. Returns (project, {tag: [(item, true label)]})."""
+    from annotation.corpora import synthetic_corpus
+    from annotation.models import ApprovedLabel
+
+    labels = TOPICS
+    corpus = synthetic_corpus(list(tags), labels=labels, sizes={"train": pool, "test": heldout}, seed=seed,
+                              topic_share=topic_share)
+    project = ProjectFactory(labels=labels)
+    truth = {}
+    for tag in tags:
+        lang = language(tag)
+        project.languages.add(lang)
+        for n in range(evaluators):
+            qualified_evaluator(project, lang, username=f"{project.slug}-{tag}-{n}")
+        n_labeled = labeled[tag] if isinstance(labeled, dict) else labeled
+        rows = []
+        for i, row in enumerate(corpus[tag]["train"]):
+            item = ItemFactory(project=project, language=lang, text=row.text, external_id=f"{tag}:{row.id}")
+            if i < n_labeled:
+                ApprovedLabel.objects.create(item=item, label=row.label, method=ApprovedLabel.Method.MAJORITY)
+                Item.objects.filter(pk=item.pk).update(status=Item.Status.APPROVED)
+            rows.append((item, row.label))
+        for row in corpus[tag].get("test", []):
+            ItemFactory(project=project, language=lang, text=row.text, split=Item.Split.HELDOUT,
+                        reference_label=row.label, external_id=f"{tag}:test:{row.id}")
+        truth[tag] = rows
+    return project, truth
+
+
+def approve(item, label: str):
+    """Approve ``item`` with ``label`` as if aggregation had agreed."""
+    from annotation.models import ApprovedLabel
+
+    ApprovedLabel.objects.update_or_create(item=item, defaults={"label": label,
+                                                                "method": ApprovedLabel.Method.MAJORITY})
+    Item.objects.filter(pk=item.pk).update(status=Item.Status.APPROVED)

@@ -1,0 +1,41 @@
+# Two commands for a fresh machine: `make run` (the platform on embedded defaults) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PARITY_PORT := $(PORT)
+
+.PHONY: run test install migrate demo lint clean-var
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py demo
+
+run: demo
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Parity is starting at http://127.0.0.1:$(PORT)/  (admin console: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Log in with one of the demo accounts printed above. Ctrl-C stops web, worker and beat."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean-var:
+	rm -rf var/celery var/parity.sqlite3* var/artifacts var/demo_credentials.json

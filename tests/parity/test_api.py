@@ -1,0 +1,43 @@
+"""The API asks for authentication everywhere and documents itself."""
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED = ["/api/projects/", "/api/assignments/", "/api/model-versions/", "/api/training-runs/"]
+
+
+@pytest.mark.parametrize("url", PROTECTED)
+def test_anonymous_requests_are_refused(url):
+    response = APIClient().get(url)
+    assert response.status_code in (401, 403)
+
+
+def test_token_auth_works():
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/assignments/").status_code == 200
+
+
+def test_learner_endpoints_are_admin_only():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    assert client.get("/api/training-runs/").status_code == 403
+
+
+def test_schema_renders():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    assert b"openapi" in response.content
+    assert b"/api/assignments/" in response.content
+
+
+def test_docs_page_is_served_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"cdn.jsdelivr" not in response.content and b"unpkg.com" not in response.content
