@@ -1,16 +1,44 @@
-from django.contrib import admin
+"""The evaluators console: pools and members (with their scores and the admin transitions), guideline
+editor (preview, publish, diff, acknowledgement report), calibration rounds and results, notifications.
 
+State changes go through the services, never through a form field, so every one is logged.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from evaluators import selectors, services
 from evaluators.models import (
+    CalibrationAnswer,
+    CalibrationAttempt,
+    CalibrationItem,
+    CalibrationRound,
+    ControlAnswer,
     EvaluatorLanguage,
     EvaluatorProfile,
+    GoldExposure,
     Guideline,
     GuidelineAcknowledgement,
+    GuidelineAddendum,
     GuidelineVersion,
     Language,
     MembershipEvent,
+    Notification,
     Pool,
     PoolMembership,
 )
+from evaluators.rendering import render_markdown
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 @admin.register(Language)
@@ -32,18 +60,50 @@ class EvaluatorProfileAdmin(admin.ModelAdmin):
     inlines = [EvaluatorLanguageInline]
 
 
+# --- pools and members ---------------------------------------------------------------------------
+
+
 class MembershipInline(admin.TabularInline):
     model = PoolMembership
     extra = 0
-    fields = ["user", "state", "updated_at"]
-    readonly_fields = ["updated_at"]
+    fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
+    readonly_fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # invite through the membership page, so the invitation is logged
+
+    @admin.display(description="control accuracy")
+    def control_accuracy(self, obj):
+        stats = selectors.control_accuracy(membership=obj)
+        return f"{_pct(stats.accuracy)} ({stats.correct}/{stats.total})"
+
+    @admin.display(description="last calibration")
+    def last_calibration(self, obj):
+        attempt = obj.calibration_attempts.exclude(status="in_progress").order_by("-submitted_at").first()
+        return f"{_pct(attempt.accuracy)} ({attempt.status})" if attempt else "—"
+
+    @admin.display(description="")
+    def manage(self, obj):
+        url = reverse("admin:evaluators_poolmembership_change", args=[obj.pk])
+        return format_html('<a href="{}">suspend / reinstate / remove…</a>', url)
 
 
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
-    list_display = ["project", "language", "dialect", "pass_mark", "control_rate", "accuracy_floor"]
+    list_display = ["__str__", "project", "language", "dialect", "pass_mark", "control_rate", "accuracy_floor",
+                    "member_counts"]
     list_filter = ["project", "language"]
+    filter_horizontal = ["admins"]
     inlines = [MembershipInline]
+
+    @admin.display(description="members")
+    def member_counts(self, obj):
+        counts = {}
+        for state in obj.memberships.values_list("state", flat=True):
+            counts[state] = counts.get(state, 0) + 1
+        return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "—"
 
 
 class MembershipEventInline(admin.TabularInline):
@@ -52,38 +112,390 @@ class MembershipEventInline(admin.TabularInline):
     readonly_fields = ["from_state", "to_state", "actor", "reason", "created_at"]
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CalibrationAttemptInline(admin.TabularInline):
+    model = CalibrationAttempt
+    extra = 0
+    fields = ["round", "number", "status", "accuracy", "kappa", "started_at", "submitted_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class InviteForm(forms.ModelForm):
+    reason = forms.CharField(required=False, initial="invited from the console")
+
+    class Meta:
+        model = PoolMembership
+        fields = ["pool", "user"]
+
+
+def _transition_action(service, verb: str, *, needs_reason: bool):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for membership in queryset.select_related("user", "pool"):
+            kwargs = {"membership": membership, "actor": request.user}
+            if needs_reason:
+                kwargs["reason"] = f"{verb} by {request.user} from the console"
+            try:
+                service(**kwargs)
+                done += 1
+            except ValidationError as exc:
+                modeladmin.message_user(request, f"{membership.user}: {'; '.join(exc.messages)}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, f"{done} membership(s) {verb}.", messages.SUCCESS)
+
+    action.__name__ = f"membership_{verb}"
+    return admin.action(description=f"{verb.capitalize()} selected members", permissions=["change"])(action)
+
 
 @admin.register(PoolMembership)
 class PoolMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "pool", "state", "updated_at"]
-    list_filter = ["state", "pool__language"]
-    inlines = [MembershipEventInline]
+    list_display = ["user", "pool", "state", "control_accuracy", "last_calibration", "consensus", "updated_at"]
+    list_filter = ["state", "pool__language", "pool__project"]
+    search_fields = ["user__username"]
+    inlines = [CalibrationAttemptInline, MembershipEventInline]
+    actions = [
+        _transition_action(services.membership_suspend, "suspended", needs_reason=True),
+        _transition_action(services.membership_reinstate, "reinstated", needs_reason=False),
+        _transition_action(services.membership_remove, "removed", needs_reason=True),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InviteForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["pool", "user", "reason"]
+        return ["pool", "user", "state", "history", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["pool", "user", "state", "history", "updated_at"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # state changes only through the actions, which log them
+        membership = services.membership_invite(
+            pool=form.cleaned_data["pool"], user=form.cleaned_data["user"], actor=request.user,
+            reason=form.cleaned_data.get("reason") or "invited from the console",
+        )
+        obj.pk, obj.state = membership.pk, membership.state
+
+    @admin.display(description="control accuracy")
+    def control_accuracy(self, obj):
+        stats = selectors.control_accuracy(membership=obj)
+        return f"{_pct(stats.accuracy)} ({stats.total})"
+
+    @admin.display(description="last calibration")
+    def last_calibration(self, obj):
+        attempt = obj.calibration_attempts.exclude(status="in_progress").order_by("-submitted_at").first()
+        return _pct(attempt.accuracy) if attempt else "—"
+
+    @admin.display(description="agreement with consensus")
+    def consensus(self, obj):
+        agreement = selectors.consensus_agreement(user=obj.user, project=obj.pool.project, language=obj.pool.language)
+        return f"{_pct(agreement.rate)} ({agreement.total})"
+
+    @admin.display(description="control accuracy over time")
+    def history(self, obj):
+        history = selectors.member_history(membership=obj, series_points=20)
+        rows = "".join(
+            f"<tr><td>{at:%Y-%m-%d %H:%M}</td><td>{acc:.0%}</td><td>{n}</td></tr>"
+            for at, acc, n in history.control_series
+        )
+        calibration = ", ".join(f"#{a.number}: {_pct(a.accuracy)}" for a in history.calibration) or "none"
+        return format_html(
+            "<p>Calibration: {}</p><p>Consensus agreement: {}</p>"
+            "<table><tr><th>when</th><th>rolling accuracy</th><th>answers</th></tr>{}</table>",
+            calibration, _pct(history.consensus.rate), format_html(rows) if rows else "",
+        )
 
 
 @admin.register(MembershipEvent)
 class MembershipEventAdmin(admin.ModelAdmin):
-    list_display = ["membership", "from_state", "to_state", "actor", "created_at"]
+    list_display = ["membership", "from_state", "to_state", "actor", "reason", "created_at"]
+    list_filter = ["to_state"]
+    readonly_fields = ["membership", "from_state", "to_state", "actor", "reason", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- guidelines ----------------------------------------------------------------------------------
 
 
 class GuidelineVersionInline(admin.TabularInline):
     model = GuidelineVersion
     extra = 0
-    fields = ["major", "minor", "status", "published_at"]
-    readonly_fields = ["published_at"]
+    fields = ["label", "status", "published_at", "created_by"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Guideline)
 class GuidelineAdmin(admin.ModelAdmin):
-    list_display = ["title", "project"]
+    list_display = ["title", "project", "current", "report_link"]
     inlines = [GuidelineVersionInline]
+
+    @admin.display(description="current version")
+    def current(self, obj):
+        version = selectors.guideline_current(project=obj.project)
+        return version.label if version else "—"
+
+    @admin.display(description="acknowledgements")
+    def report_link(self, obj):
+        url = reverse("admin:evaluators_guideline_acknowledgements", args=[obj.pk])
+        return format_html('<a href="{}">report</a>', url)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/acknowledgements/", self.admin_site.admin_view(self.acknowledgements_view),
+                 name="evaluators_guideline_acknowledgements"),
+        ] + super().get_urls()
+
+    def acknowledgements_view(self, request, pk):
+        guideline = get_object_or_404(Guideline, pk=pk)
+        if not self.has_view_permission(request, guideline):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "guideline": guideline,
+            "current": selectors.guideline_current(project=guideline.project),
+            "rows": selectors.guideline_acknowledgement_report(project=guideline.project),
+            "title": f"Acknowledgements of {guideline}",
+        }
+        return TemplateResponse(request, "admin/evaluators/guideline/acknowledgements.html", context)
+
+
+class AddendumInline(admin.StackedInline):
+    model = GuidelineAddendum
+    extra = 0
+
+    def _published(self, obj):
+        return obj is not None and obj.is_published
+
+    def has_add_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._published(obj) and super().has_delete_permission(request, obj)
+
+
+class DraftForm(forms.ModelForm):
+    """A new version: pick the guideline and whether it is a minor (re-acknowledge) or major
+    (re-calibrate) change; the number follows the latest version."""
+
+    bump = forms.ChoiceField(choices=[("minor", "minor (re-acknowledgement)"),
+                                      ("major", "major (re-acknowledgement and re-calibration)")])
+
+    class Meta:
+        model = GuidelineVersion
+        fields = ["guideline", "body"]
 
 
 @admin.register(GuidelineVersion)
 class GuidelineVersionAdmin(admin.ModelAdmin):
-    list_display = ["guideline", "label", "status", "published_at"]
-    list_filter = ["status"]
+    list_display = ["guideline", "label", "status", "published_at", "diff_link"]
+    list_filter = ["status", "guideline"]
+    inlines = [AddendumInline]
+    actions = ["publish"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DraftForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["guideline", "bump", "body"]
+        return ["guideline", "label", "status", "published_at", "created_by", "body", "preview"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        readonly = ["guideline", "label", "status", "published_at", "created_by", "preview"]
+        return readonly + (["body"] if obj.is_published else [])
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or not obj.is_published) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if not change:
+                created = services.guideline_draft(
+                    project=form.cleaned_data["guideline"].project, body=form.cleaned_data["body"],
+                    bump=form.cleaned_data["bump"], author=request.user,
+                )
+                obj.pk, obj.major, obj.minor = created.pk, created.major, created.minor
+                obj._state.adding = False
+            elif "body" in form.cleaned_data:  # absent (read-only) once published
+                services.guideline_draft_update(version=obj, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    @admin.display(description="preview")
+    def preview(self, obj):
+        return format_html('<div class="guideline-preview" style="max-width:60em">{}</div>', render_markdown(obj.body))
+
+    @admin.display(description="diff")
+    def diff_link(self, obj):
+        return format_html('<a href="{}">diff</a>', reverse("admin:evaluators_guidelineversion_diff", args=[obj.pk]))
+
+    @admin.action(description="Publish selected drafts", permissions=["change"])
+    def publish(self, request, queryset):
+        for version in queryset.order_by("major", "minor"):
+            try:
+                services.guideline_publish(version=version, actor=request.user)
+                self.message_user(request, f"Published {version}.", messages.SUCCESS)
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {'; '.join(exc.messages)}", messages.ERROR)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/diff/", self.admin_site.admin_view(self.diff_view), name="evaluators_guidelineversion_diff"),
+        ] + super().get_urls()
+
+    def diff_view(self, request, pk):
+        """Diff of this version against any other version of the same guideline (``?against=<id>``,
+        the previous version by default)."""
+        new = get_object_or_404(GuidelineVersion.objects.select_related("guideline"), pk=pk)
+        versions = list(new.guideline.versions.order_by("major", "minor"))
+        against = request.GET.get("against")
+        if against and against.isdigit():
+            old = get_object_or_404(GuidelineVersion, pk=int(against), guideline=new.guideline)
+        else:
+            earlier = [v for v in versions if (v.major, v.minor) < (new.major, new.minor)]
+            old = earlier[-1] if earlier else new
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "old": old, "new": new,
+            "versions": versions, "diff_table": selectors.guideline_diff_html(old=old, new=new),
+            "diff_lines": selectors.guideline_diff(old=old, new=new), "title": f"{new.guideline}: diff",
+        }
+        return TemplateResponse(request, "admin/evaluators/guidelineversion/diff.html", context)
 
 
 @admin.register(GuidelineAcknowledgement)
 class GuidelineAcknowledgementAdmin(admin.ModelAdmin):
     list_display = ["user", "version", "created_at"]
+    list_filter = ["version__guideline", "version"]
+    readonly_fields = ["user", "version", "created_at"]
+
+
+# --- calibration -----------------------------------------------------------------------------------
+
+
+class CalibrationItemInline(admin.TabularInline):
+    model = CalibrationItem
+    extra = 1
+    fields = ["text", "reference_label", "explanation", "times_shown", "retire_flagged_at"]
+    readonly_fields = ["times_shown", "retire_flagged_at"]
+
+
+class RoundAttemptInline(admin.TabularInline):
+    model = CalibrationAttempt
+    extra = 0
+    fields = ["user", "number", "status", "accuracy", "kappa", "submitted_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "results"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalibrationRound)
+class CalibrationRoundAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "pool", "guideline_major", "is_active", "n_items", "pass_rate"]
+    list_filter = ["is_active", "pool__language", "pool__project"]
+    inlines = [CalibrationItemInline, RoundAttemptInline]
+
+    @admin.display(description="gold items")
+    def n_items(self, obj):
+        return obj.items.count()
+
+    @admin.display(description="passed / submitted")
+    def pass_rate(self, obj):
+        submitted = obj.attempts.exclude(status="in_progress")
+        return f"{submitted.filter(status='passed').count()} / {submitted.count()}"
+
+
+class CalibrationAnswerInline(admin.TabularInline):
+    model = CalibrationAnswer
+    extra = 0
+    fields = ["item", "label", "correct"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalibrationAttempt)
+class CalibrationAttemptAdmin(admin.ModelAdmin):
+    list_display = ["user", "round", "number", "status", "accuracy", "kappa", "submitted_at"]
+    list_filter = ["status", "round__pool"]
+    readonly_fields = ["round", "membership", "user", "number", "seed", "item_order", "status", "accuracy", "kappa",
+                       "started_at", "submitted_at"]
+    inlines = [CalibrationAnswerInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+# --- quality control ---------------------------------------------------------------------------------
+
+
+@admin.register(ControlAnswer)
+class ControlAnswerAdmin(admin.ModelAdmin):
+    list_display = ["membership", "item", "correct", "in_window", "created_at"]
+    list_filter = ["correct", "in_window", "membership__pool"]
+    readonly_fields = ["membership", "annotation", "item", "correct", "in_window", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(GoldExposure)
+class GoldExposureAdmin(admin.ModelAdmin):
+    list_display = ["item", "pool", "times_shown", "retire_flagged_at"]
+    list_filter = [("retire_flagged_at", admin.EmptyFieldListFilter), "pool"]
+    readonly_fields = ["item", "pool", "times_shown", "retire_flagged_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "kind", "pool", "created_at", "emailed_at", "read_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "pool"]
+    readonly_fields = ["pool", "membership", "kind", "subject", "message", "created_at", "emailed_at", "read_at"]
+    actions = ["mark_read"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Mark as read", permissions=["change"])
+    def mark_read(self, request, queryset):
+        queryset.filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -6,11 +6,18 @@ guideline versions with the same number.
 """
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from evaluators.languages import direction_for_script
+from evaluators.languages import LanguageCodeError, direction_for_script, validate_language
+
+
+class ImmutableError(ValidationError):
+    """A write to a row that may no longer change (a published guideline version)."""
 
 
 class Language(models.Model):
@@ -31,17 +38,33 @@ class Language(models.Model):
             models.CheckConstraint(condition=Q(direction__in=["ltr", "rtl"]), name="language_direction_valid"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tag})"
+
     def save(self, *args, **kwargs):
         self.direction = direction_for_script(self.script)
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        # Name and direction come from the code lists: fill them before the field checks run.
+        self.direction = direction_for_script(self.script or "")
+        if not self.name:
+            try:
+                self.name = validate_language(self.code, self.script).name
+            except LanguageCodeError:
+                pass  # reported by clean()
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        try:
+            validate_language(self.code, self.script)
+        except LanguageCodeError as exc:
+            raise ValidationError({"code": str(exc)}) from exc
 
     @property
     def tag(self) -> str:
         base = f"{self.code}_{self.script}"
         return f"{base}-{self.region}" if self.region else base
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.tag})"
 
 
 class EvaluatorProfile(models.Model):
@@ -53,6 +76,15 @@ class EvaluatorProfile(models.Model):
 
     def __str__(self) -> str:
         return f"evaluator {self.user}"
+
+    def clean(self):
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(
+                {"timezone": f"unknown time zone {self.timezone!r} (expected e.g. 'Africa/Lagos')"}
+            ) from exc
+
 
 
 class EvaluatorLanguage(models.Model):
@@ -69,6 +101,9 @@ class EvaluatorLanguage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["profile", "language"], name="evaluator_language_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.language.tag} ({self.proficiency})"
+
 
 class Pool(models.Model):
     """The evaluators of one project in one language, and the quality rules they work under."""
@@ -80,10 +115,21 @@ class Pool(models.Model):
     control_rate = models.FloatField(default=0.05, help_text="Share of assignments that are gold control items")
     control_window = models.PositiveIntegerField(default=50, help_text="Rolling window of control answers")
     accuracy_floor = models.FloatField(default=0.6, help_text="Control accuracy under which a member is suspended")
+    control_min_answers = models.PositiveIntegerField(
+        default=10, help_text="Control answers needed in the window before accuracy can suspend a member"
+    )
     retry_cooldown_hours = models.PositiveIntegerField(default=24)
     max_attempts = models.PositiveIntegerField(default=3)
+    gold_max_exposure = models.PositiveIntegerField(
+        default=30, help_text="Times a gold item may be shown in this pool before it is flagged for retirement"
+    )
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="administered_pools",
+        help_text="Pool admins notified of suspensions and allowed to manage members",
+    )
 
     class Meta:
+        permissions = [("manage_pool", "Can manage pool members (invite, suspend, reinstate, remove)")]
         constraints = [
             models.UniqueConstraint(fields=["project", "language", "dialect"], name="pool_unique_per_language"),
             models.CheckConstraint(condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=1), name="pool_pass_mark_range"),
@@ -119,6 +165,10 @@ class PoolMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.pool}: {self.state}"
 
+    @property
+    def can_work(self) -> bool:
+        return self.state == self.State.QUALIFIED
+
 
 class MembershipEvent(models.Model):
     """One transition of a membership: who moved it, when and why (never edited)."""
@@ -132,6 +182,9 @@ class MembershipEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
 
 
 class Guideline(models.Model):
@@ -165,12 +218,54 @@ class GuidelineVersion(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.guideline} v{self.label} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        # A published version never changes: the only write allowed is the publishing itself.
+        if self.pk is not None:
+            stored = GuidelineVersion.objects.filter(pk=self.pk).values("status").first()
+            if stored is not None and stored["status"] == self.Status.PUBLISHED:
+                raise ImmutableError(f"guideline version {self.label} is published and cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if GuidelineVersion.objects.filter(pk=self.pk, status=self.Status.PUBLISHED).exists():
+            raise ImmutableError(f"guideline version {self.label} is published and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
     @property
     def label(self) -> str:
         return f"{self.major}.{self.minor}"
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class GuidelineAddendum(models.Model):
+    """Language-specific additions to one guideline version; frozen with the version."""
+
+    version = models.ForeignKey(GuidelineVersion, on_delete=models.CASCADE, related_name="addenda")
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="guideline_addenda")
+    body = models.TextField(help_text="Markdown; rendered sanitised")
+
+    class Meta:
+        verbose_name_plural = "guideline addenda"
+        constraints = [models.UniqueConstraint(fields=["version", "language"], name="addendum_unique_language")]
+
     def __str__(self) -> str:
-        return f"{self.guideline} v{self.label} ({self.status})"
+        return f"{self.version} addendum for {self.language.tag}"
+
+    def save(self, *args, **kwargs):
+        if GuidelineVersion.objects.filter(pk=self.version_id, status=GuidelineVersion.Status.PUBLISHED).exists():
+            raise ImmutableError("the addenda of a published guideline version cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if GuidelineVersion.objects.filter(pk=self.version_id, status=GuidelineVersion.Status.PUBLISHED).exists():
+            raise ImmutableError("the addenda of a published guideline version cannot be deleted")
+        return super().delete(*args, **kwargs)
 
 
 class GuidelineAcknowledgement(models.Model):
@@ -180,3 +275,151 @@ class GuidelineAcknowledgement(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "user"], name="acknowledgement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} acknowledged v{self.version.label}"
+
+
+class CalibrationRound(models.Model):
+    """Gold items an evaluator must label well to qualify in a pool, for one guideline major version."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="calibration_rounds")
+    guideline_major = models.PositiveIntegerField(help_text="Guideline major version these gold answers follow")
+    title = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-guideline_major", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"calibration {self.title or self.pk} for {self.pool} (guideline v{self.guideline_major}.x)"
+
+
+class CalibrationItem(models.Model):
+    round = models.ForeignKey(CalibrationRound, on_delete=models.CASCADE, related_name="items")
+    text = models.TextField()
+    reference_label = models.CharField(max_length=100, help_text="Gold answer; never shown before submission")
+    explanation = models.TextField(blank=True, help_text="Shown to the evaluator after they submit")
+    times_shown = models.PositiveIntegerField(default=0)
+    retire_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"gold #{self.pk}: {self.text[:40]}"
+
+
+class CalibrationAttempt(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "in progress"
+        PASSED = "passed"
+        FAILED = "failed"
+
+    round = models.ForeignKey(CalibrationRound, on_delete=models.PROTECT, related_name="attempts")
+    membership = models.ForeignKey(PoolMembership, on_delete=models.CASCADE, related_name="calibration_attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calibration_attempts")
+    number = models.PositiveIntegerField(help_text="1 for the first attempt in this pool and guideline major")
+    seed = models.BigIntegerField(help_text="Per-attempt random seed of the item order")
+    item_order = models.JSONField(default=list, help_text="Calibration item ids in the order presented")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True)
+    accuracy = models.FloatField(null=True, blank=True)
+    kappa = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "round", "number"], name="attempt_number_unique"),
+            models.UniqueConstraint(
+                fields=["membership"], condition=Q(status="in_progress"), name="attempt_one_open_per_membership"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(submitted_at__isnull=False, accuracy__isnull=False),
+                name="attempt_submitted_has_score",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.user} ({self.status})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status != self.Status.IN_PROGRESS
+
+
+class CalibrationAnswer(models.Model):
+    attempt = models.ForeignKey(CalibrationAttempt, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(CalibrationItem, on_delete=models.PROTECT, related_name="answers")
+    label = models.CharField(max_length=100)
+    correct = models.BooleanField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "item"], name="calibration_answer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({'right' if self.correct else 'wrong'})"
+
+
+class ControlAnswer(models.Model):
+    """One answer of a member on a gold control item mixed into regular work."""
+
+    membership = models.ForeignKey(PoolMembership, on_delete=models.CASCADE, related_name="control_answers")
+    annotation = models.OneToOneField("annotation.Annotation", on_delete=models.CASCADE, related_name="control_answer")
+    item = models.ForeignKey("annotation.Item", on_delete=models.CASCADE, related_name="control_answers")
+    correct = models.BooleanField()
+    in_window = models.BooleanField(
+        default=True, help_text="False once the member is reinstated or re-qualified: old answers stop counting"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["membership", "in_window", "-id"], name="control_answer_window_idx")]
+
+    def __str__(self) -> str:
+        return f"control #{self.item_id}: {'right' if self.correct else 'wrong'}"
+
+
+class GoldExposure(models.Model):
+    """How often a gold control item has been shown in a pool; flagged for retirement past the limit."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="gold_exposures")
+    item = models.ForeignKey("annotation.Item", on_delete=models.CASCADE, related_name="gold_exposures")
+    times_shown = models.PositiveIntegerField(default=0)
+    retire_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "item"], name="gold_exposure_unique")]
+
+    def __str__(self) -> str:
+        return f"gold #{self.item_id} shown {self.times_shown}x in pool {self.pool_id}"
+
+
+class Notification(models.Model):
+    """An entry in the console for a pool's admins (also e-mailed)."""
+
+    class Kind(models.TextChoices):
+        SUSPENSION = "suspension"
+        GOLD_RETIREMENT = "gold_retirement", "gold item over-exposed"
+        INFO = "info"
+
+    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    membership = models.ForeignKey(
+        PoolMembership, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.INFO)
+    subject = models.CharField(max_length=200)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,10 +1,26 @@
-"""Reads about evaluators, pools and guidelines, scoped to what the asking user may see."""
+"""Reads about evaluators, pools, guidelines and calibration, scoped to what the asking user may see."""
 from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from evaluators.models import GuidelineAcknowledgement, GuidelineVersion, Pool, PoolMembership
+from evaluators.models import (
+    CalibrationAttempt,
+    ControlAnswer,
+    GuidelineAcknowledgement,
+    GuidelineAddendum,
+    GuidelineVersion,
+    Pool,
+    PoolMembership,
+)
+
+State = PoolMembership.State
+
+
+# --- guidelines ----------------------------------------------------------------------------
 
 
 def guideline_current(*, project) -> GuidelineVersion | None:
@@ -20,6 +36,72 @@ def guideline_is_acknowledged(*, user: AbstractBaseUser, project) -> bool:
     return current is not None and GuidelineAcknowledgement.objects.filter(user=user, version=current).exists()
 
 
+def guideline_addenda_for(*, version: GuidelineVersion, user: AbstractBaseUser) -> QuerySet[GuidelineAddendum]:
+    """The addenda of a version for the languages of the user's pools in that project."""
+    languages = Pool.objects.filter(
+        project_id=version.guideline.project_id, memberships__user=user
+    ).values_list("language_id", flat=True)
+    return version.addenda.filter(language_id__in=languages).select_related("language")
+
+
+def guideline_diff(*, old: GuidelineVersion, new: GuidelineVersion, context: int = 3) -> list[str]:
+    """A unified diff between two versions' bodies (lines, no trailing newlines)."""
+    return list(
+        difflib.unified_diff(
+            old.body.splitlines(), new.body.splitlines(),
+            fromfile=f"v{old.label}", tofile=f"v{new.label}", lineterm="", n=context,
+        )
+    )
+
+
+def guideline_diff_html(*, old: GuidelineVersion, new: GuidelineVersion) -> str:
+    """A side-by-side HTML table (difflib.HtmlDiff escapes the text it shows)."""
+    return difflib.HtmlDiff(wrapcolumn=80).make_table(
+        old.body.splitlines(), new.body.splitlines(), f"v{old.label}", f"v{new.label}", context=True, numlines=3
+    )
+
+
+@dataclass(frozen=True)
+class AcknowledgementRow:
+    user: AbstractBaseUser
+    states: list[str]
+    latest_acknowledged: str | None
+    acknowledged_current: bool
+    acknowledged_at: object = None
+
+
+def guideline_acknowledgement_report(*, project) -> list[AcknowledgementRow]:
+    """Every (not removed) member of the project's pools and which version they last acknowledged."""
+    current = guideline_current(project=project)
+    memberships = (
+        PoolMembership.objects.filter(pool__project=project).exclude(state=State.REMOVED)
+        .select_related("user").order_by("user__username")
+    )
+    by_user: dict[int, tuple] = {}
+    for membership in memberships:
+        user, states = by_user.setdefault(membership.user_id, (membership.user, []))
+        states.append(membership.state)
+    acks = (
+        GuidelineAcknowledgement.objects.filter(version__guideline__project=project, user_id__in=list(by_user))
+        .select_related("version").order_by("version__major", "version__minor")
+    )
+    latest: dict[int, GuidelineAcknowledgement] = {}
+    for ack in acks:
+        latest[ack.user_id] = ack
+    rows = []
+    for user_id, (user, states) in by_user.items():
+        ack = latest.get(user_id)
+        rows.append(AcknowledgementRow(
+            user=user, states=states, latest_acknowledged=ack.version.label if ack else None,
+            acknowledged_current=bool(ack and current and ack.version_id == current.pk),
+            acknowledged_at=ack.created_at if ack else None,
+        ))
+    return rows
+
+
+# --- pools and memberships -----------------------------------------------------------------
+
+
 def pools_qualified_for(*, user: AbstractBaseUser) -> QuerySet[Pool]:
     """Pools in which the user may receive regular work (qualified, guideline acknowledged)."""
     return Pool.objects.filter(
@@ -29,3 +111,131 @@ def pools_qualified_for(*, user: AbstractBaseUser) -> QuerySet[Pool]:
 
 def memberships_for(*, user: AbstractBaseUser) -> QuerySet[PoolMembership]:
     return PoolMembership.objects.filter(user=user).select_related("pool__project", "pool__language")
+
+
+def pools_administered_by(*, user: AbstractBaseUser) -> QuerySet[Pool]:
+    """Pools whose members the user may manage: all for a superuser; otherwise the pools listing them
+    as an admin, provided they hold the manage_pool permission."""
+    from evaluators.roles import is_pool_admin
+
+    pools = Pool.objects.select_related("project", "language").order_by("id")
+    if not is_pool_admin(user):
+        return pools.none()
+    if user.is_superuser:
+        return pools
+    return pools.filter(admins=user)
+
+
+def memberships_administered_by(*, user: AbstractBaseUser) -> QuerySet[PoolMembership]:
+    return (
+        PoolMembership.objects.filter(pool__in=pools_administered_by(user=user))
+        .select_related("pool__project", "pool__language", "user")
+        .order_by("pool_id", "user__username")
+    )
+
+
+def calibration_attempts_for(*, user: AbstractBaseUser) -> QuerySet[CalibrationAttempt]:
+    return (
+        CalibrationAttempt.objects.filter(user=user)
+        .select_related("membership__pool__project", "membership__pool__language", "round")
+        .order_by("-started_at", "-id")
+    )
+
+
+# --- quality ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControlAccuracy:
+    correct: int
+    total: int
+    window: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.total if self.total else None
+
+
+def control_accuracy(*, membership: PoolMembership) -> ControlAccuracy:
+    """Rolling accuracy on control items over the pool's window (answers since (re)qualification)."""
+    window = max(1, membership.pool.control_window)
+    recent = list(
+        ControlAnswer.objects.filter(membership=membership, in_window=True)
+        .order_by("-id").values_list("correct", flat=True)[:window]
+    )
+    return ControlAccuracy(correct=sum(recent), total=len(recent), window=window)
+
+
+@dataclass(frozen=True)
+class ConsensusAgreement:
+    matches: int
+    total: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.matches / self.total if self.total else None
+
+
+def consensus_agreement(*, user: AbstractBaseUser, project=None, language=None) -> ConsensusAgreement:
+    """How often the user's regular annotations match the approved (consensus or reviewed) label."""
+    from annotation.models import Annotation
+
+    rows = Annotation.objects.filter(
+        evaluator=user, assignment__is_control=False, item__approved_label__isnull=False
+    )
+    if project is not None:
+        rows = rows.filter(item__project=project)
+    if language is not None:
+        rows = rows.filter(item__language=language)
+    pairs = list(rows.values_list("label", "item__approved_label__label"))
+    return ConsensusAgreement(matches=sum(a == b for a, b in pairs), total=len(pairs))
+
+
+@dataclass
+class MemberHistory:
+    membership: PoolMembership
+    calibration: list[CalibrationAttempt] = field(default_factory=list)
+    control_now: ControlAccuracy | None = None
+    control_series: list[tuple] = field(default_factory=list)
+    consensus: ConsensusAgreement | None = None
+    events: list = field(default_factory=list)
+
+
+def member_history(*, membership: PoolMembership, series_points: int = 200) -> MemberHistory:
+    """Calibration scores, control accuracy over time (rolling, per answer), agreement with consensus."""
+    pool = membership.pool
+    answers = list(
+        ControlAnswer.objects.filter(membership=membership).order_by("id").values_list("created_at", "correct")
+    )
+    window, series, recent = max(1, pool.control_window), [], []
+    for created_at, correct in answers:
+        recent.append(correct)
+        recent = recent[-window:]
+        series.append((created_at, sum(recent) / len(recent), len(recent)))
+    return MemberHistory(
+        membership=membership,
+        calibration=list(membership.calibration_attempts.exclude(status=CalibrationAttempt.Status.IN_PROGRESS)
+                         .order_by("started_at", "id")),
+        control_now=control_accuracy(membership=membership),
+        control_series=series[-series_points:],
+        consensus=consensus_agreement(user=membership.user, project=pool.project, language=pool.language),
+        events=list(membership.events.select_related("actor")),
+    )
+
+
+def gold_items_flagged(*, pool: Pool | None = None):
+    from evaluators.models import CalibrationItem, GoldExposure
+
+    exposures = GoldExposure.objects.filter(retire_flagged_at__isnull=False).select_related("item", "pool")
+    calibration = CalibrationItem.objects.filter(retire_flagged_at__isnull=False).select_related("round__pool")
+    if pool is not None:
+        exposures, calibration = exposures.filter(pool=pool), calibration.filter(round__pool=pool)
+    return exposures, calibration
+
+
+def projects_visible_to(*, user: AbstractBaseUser):
+    """Projects whose guideline the user may read: those of their (not removed) memberships."""
+    from annotation.models import Project
+
+    pools = PoolMembership.objects.filter(user=user).exclude(state=State.REMOVED).values("pool__project_id")
+    return Project.objects.filter(pk__in=pools)

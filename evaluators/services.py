@@ -1,30 +1,52 @@
-"""Every write about languages, evaluators, pools and guidelines goes through here."""
+"""Every write about languages, evaluators, pools, guidelines, calibration and quality control.
+
+Services are keyword-only and atomic; side effects (e-mails) leave with ``transaction.on_commit``.
+"""
 from __future__ import annotations
 
+import math
+import random
 import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from evaluators.languages import LanguageCodeError, parse_tag, validate_language
 from evaluators.models import (
+    CalibrationAnswer,
+    CalibrationAttempt,
+    CalibrationItem,
+    CalibrationRound,
+    ControlAnswer,
     EvaluatorLanguage,
     EvaluatorProfile,
+    GoldExposure,
     Guideline,
     GuidelineAcknowledgement,
+    GuidelineAddendum,
     GuidelineVersion,
+    ImmutableError,
     Language,
     MembershipEvent,
+    Notification,
     Pool,
     PoolMembership,
 )
+from evaluators.selectors import control_accuracy, guideline_current
 
 State = PoolMembership.State
 
 # Allowed membership transitions; anything else is refused with the reason.
+#   invited → calibrating → qualified → suspended → (qualified again: reinstated | removed)
+# qualified → calibrating happens when a new guideline major version requires re-calibration;
+# calibrating → calibrating logs a failed attempt.
 TRANSITIONS: dict[str, frozenset[str]] = {
     State.INVITED: frozenset({State.CALIBRATING, State.QUALIFIED, State.REMOVED}),
     State.CALIBRATING: frozenset({State.QUALIFIED, State.REMOVED, State.CALIBRATING}),
@@ -32,6 +54,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.SUSPENDED: frozenset({State.QUALIFIED, State.REMOVED}),
     State.REMOVED: frozenset(),
 }
+
+
+class TransitionError(ValidationError):
+    """A membership transition the state machine does not allow."""
+
+
+class CalibrationNotAllowed(PermissionDenied):
+    """An attempt refused: wrong state, no attempts left, or the cooldown still running."""
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+# --- languages and evaluators --------------------------------------------------------------
 
 
 def language_get_or_create(*, code: str, script: str, region: str = "") -> Language:
@@ -72,9 +109,26 @@ def evaluator_profile_ensure(*, user: AbstractBaseUser) -> EvaluatorProfile:
     return profile
 
 
+@transaction.atomic
+def evaluator_language_set(
+    *, user: AbstractBaseUser, language: Language, proficiency: str = EvaluatorLanguage.Proficiency.NATIVE,
+    dialect: str = "",
+) -> EvaluatorLanguage:
+    if proficiency not in EvaluatorLanguage.Proficiency.values:
+        raise ValidationError(f"proficiency must be one of {', '.join(EvaluatorLanguage.Proficiency.values)}")
+    profile = evaluator_profile_ensure(user=user)
+    row, _ = EvaluatorLanguage.objects.update_or_create(
+        profile=profile, language=language, defaults={"proficiency": proficiency, "dialect": dialect}
+    )
+    return row
+
+
 def pool_get_or_create(*, project, language: Language, dialect: str = "", **rules) -> Pool:
     pool, _ = Pool.objects.get_or_create(project=project, language=language, dialect=dialect, defaults=rules)
     return pool
+
+
+# --- membership state machine --------------------------------------------------------------
 
 
 @transaction.atomic
@@ -83,12 +137,16 @@ def membership_transition(
 ) -> PoolMembership:
     locked = PoolMembership.objects.select_for_update().get(pk=membership.pk)
     if to_state not in TRANSITIONS[locked.state]:
-        raise ValidationError(f"a membership cannot go from {locked.state} to {to_state}")
+        raise TransitionError(f"a membership cannot go from {locked.state} to {to_state}")
     MembershipEvent.objects.create(
         membership=locked, from_state=locked.state, to_state=to_state, actor=actor, reason=reason
     )
+    if to_state == State.QUALIFIED:
+        # A fresh start: control answers from before (re)qualification no longer count.
+        ControlAnswer.objects.filter(membership=locked, in_window=True).update(in_window=False)
     locked.state = to_state
     locked.save(update_fields=["state", "updated_at"])
+    membership.state, membership.updated_at = locked.state, locked.updated_at
     return locked
 
 
@@ -100,7 +158,102 @@ def membership_invite(
     membership, created = PoolMembership.objects.get_or_create(pool=pool, user=user)
     if created:
         MembershipEvent.objects.create(membership=membership, to_state=State.INVITED, actor=actor, reason=reason)
+    elif membership.state == State.REMOVED:
+        raise TransitionError(f"{user} was removed from {pool} and cannot be invited again")
     return membership
+
+
+def membership_start_calibrating(
+    *, membership: PoolMembership, actor: AbstractBaseUser | None = None, reason: str = "calibration started"
+) -> PoolMembership:
+    return membership_transition(membership=membership, to_state=State.CALIBRATING, actor=actor, reason=reason)
+
+
+def membership_qualify(
+    *, membership: PoolMembership, actor: AbstractBaseUser | None = None, reason: str = "qualified"
+) -> PoolMembership:
+    return membership_transition(membership=membership, to_state=State.QUALIFIED, actor=actor, reason=reason)
+
+
+def _reason_required(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(f"a reason is required to {what} a member")
+    return reason
+
+
+def membership_suspend(
+    *, membership: PoolMembership, reason: str, actor: AbstractBaseUser | None = None
+) -> PoolMembership:
+    return membership_transition(
+        membership=membership, to_state=State.SUSPENDED, actor=actor, reason=_reason_required(reason, "suspend")
+    )
+
+
+def membership_reinstate(
+    *, membership: PoolMembership, actor: AbstractBaseUser | None = None, reason: str = "reinstated"
+) -> PoolMembership:
+    if membership.state != State.SUSPENDED:
+        raise TransitionError(f"only a suspended member can be reinstated (this one is {membership.state})")
+    return membership_transition(membership=membership, to_state=State.QUALIFIED, actor=actor, reason=reason)
+
+
+def membership_remove(
+    *, membership: PoolMembership, reason: str, actor: AbstractBaseUser | None = None
+) -> PoolMembership:
+    return membership_transition(
+        membership=membership, to_state=State.REMOVED, actor=actor, reason=_reason_required(reason, "remove")
+    )
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_create(
+    *, subject: str, message: str, pool: Pool | None = None, membership: PoolMembership | None = None,
+    kind: str = Notification.Kind.INFO,
+) -> Notification:
+    """An entry in the console; the pool's admins get it by e-mail once the transaction commits."""
+    notification = Notification.objects.create(
+        pool=pool, membership=membership, kind=kind, subject=subject[:200], message=message
+    )
+
+    def _send():
+        from evaluators.tasks import notification_email
+
+        notification_email.delay(notification.pk)
+
+    transaction.on_commit(_send)
+    return notification
+
+
+def notification_email_send(*, notification_id: int) -> int:
+    """E-mail a notification to its pool's admins, once (idempotent). Returns the number of recipients."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from evaluators.roles import pool_admin_users
+
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None or notification.emailed_at is not None:
+            return 0
+        recipients: list[str] = []
+        if notification.pool is not None:
+            recipients = sorted({u.email for u in pool_admin_users(pool=notification.pool) if u.email})
+        recipients = recipients or list(getattr(settings, "EVALUATORS_NOTIFY_FALLBACK_EMAILS", []))
+        if recipients:
+            send_mail(
+                subject=f"[Parity] {notification.subject}", message=notification.message,
+                from_email=None, recipient_list=recipients,
+            )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return len(recipients)
+
+
+# --- guidelines ----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -124,16 +277,53 @@ def guideline_draft(
 
 
 @transaction.atomic
-def guideline_publish(*, version: GuidelineVersion) -> GuidelineVersion:
+def guideline_draft_update(*, version: GuidelineVersion, body: str) -> GuidelineVersion:
     locked = GuidelineVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.status == GuidelineVersion.Status.PUBLISHED:
-        raise ValidationError(f"version {locked.label} is already published and cannot change")
-    locked.status = GuidelineVersion.Status.PUBLISHED
-    locked.published_at = timezone.now()
-    locked.save(update_fields=["status", "published_at"])
+    if locked.is_published:
+        raise ImmutableError(f"guideline version {locked.label} is published and cannot change; draft a new one")
+    locked.body = body
+    locked.save(update_fields=["body"])
     return locked
 
 
+@transaction.atomic
+def guideline_addendum_set(*, version: GuidelineVersion, language: Language, body: str) -> GuidelineAddendum:
+    locked = GuidelineVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.is_published:
+        raise ImmutableError(f"guideline version {locked.label} is published: its addenda cannot change")
+    addendum, _ = GuidelineAddendum.objects.update_or_create(
+        version=locked, language=language, defaults={"body": body}
+    )
+    return addendum
+
+
+@transaction.atomic
+def guideline_publish(*, version: GuidelineVersion, actor: AbstractBaseUser | None = None) -> GuidelineVersion:
+    """Publish a draft. A new minor needs re-acknowledgement (the current version changes); a new major
+    also sends every qualified member of the project's pools back to calibrating, logged."""
+    locked = GuidelineVersion.objects.select_for_update().select_related("guideline").get(pk=version.pk)
+    if locked.is_published:
+        raise ImmutableError(f"version {locked.label} is already published and cannot change")
+    previous = guideline_current(project=locked.guideline.project)
+    if previous is not None and (previous.major, previous.minor) >= (locked.major, locked.minor):
+        raise ValidationError(f"version {locked.label} is not newer than the published {previous.label}")
+    locked.status = GuidelineVersion.Status.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["status", "published_at"])
+    if previous is not None and locked.major > previous.major:
+        qualified = PoolMembership.objects.filter(
+            pool__project_id=locked.guideline.project_id, state=State.QUALIFIED
+        ).select_related("pool")
+        for membership in qualified:
+            membership_transition(
+                membership=membership, to_state=State.CALIBRATING, actor=actor,
+                reason=f"guideline v{locked.label} published: a new major version requires re-calibration",
+            )
+    version.status, version.published_at = locked.status, locked.published_at
+    return locked
+
+
+@transaction.atomic
 def guideline_acknowledge(*, user: AbstractBaseUser, version: GuidelineVersion) -> GuidelineAcknowledgement:
     if version.status != GuidelineVersion.Status.PUBLISHED:
         raise ValidationError("only a published guideline version can be acknowledged")
@@ -141,16 +331,294 @@ def guideline_acknowledge(*, user: AbstractBaseUser, version: GuidelineVersion) 
     return ack
 
 
+# --- calibration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    text: str
+    reference_label: str
+    explanation: str = ""
+
+
+def _current_major(project) -> int:
+    current = guideline_current(project=project)
+    return current.major if current is not None else 1
+
+
+@transaction.atomic
+def calibration_round_create(
+    *, pool: Pool, items: list[GoldItem], guideline_major: int | None = None, title: str = "",
+) -> CalibrationRound:
+    if not items:
+        raise ValidationError("a calibration round needs at least one gold item")
+    known = set(pool.project.labels.values_list("value", flat=True))
+    for number, gold in enumerate(items, start=1):
+        if gold.reference_label not in known:
+            raise ValidationError(
+                f"gold item {number}: unknown label {gold.reference_label!r} (expected one of {sorted(known)})"
+            )
+        if not gold.text.strip():
+            raise ValidationError(f"gold item {number}: empty text")
+    round_ = CalibrationRound.objects.create(
+        pool=pool, guideline_major=guideline_major or _current_major(pool.project), title=title
+    )
+    CalibrationItem.objects.bulk_create(
+        CalibrationItem(round=round_, text=g.text, reference_label=g.reference_label, explanation=g.explanation)
+        for g in items
+    )
+    return round_
+
+
+def calibration_round_for(*, pool: Pool) -> CalibrationRound | None:
+    return (
+        CalibrationRound.objects.filter(pool=pool, is_active=True, guideline_major=_current_major(pool.project))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AttemptAllowance:
+    used: int
+    left: int
+    retry_at: datetime | None
+
+
+def calibration_allowance(*, membership: PoolMembership, now: datetime | None = None) -> AttemptAllowance:
+    """Attempts used and left for the current guideline major, and when the next one may start."""
+    now = now or timezone.now()
+    pool = membership.pool
+    major = _current_major(pool.project)
+    attempts = CalibrationAttempt.objects.filter(membership=membership, round__guideline_major=major)
+    used = attempts.count()
+    last_failed = attempts.filter(status=CalibrationAttempt.Status.FAILED).order_by("-submitted_at").first()
+    retry_at = None
+    if last_failed is not None:
+        ready = last_failed.submitted_at + timedelta(hours=pool.retry_cooldown_hours)
+        retry_at = ready if ready > now else None
+    return AttemptAllowance(used=used, left=max(0, pool.max_attempts - used), retry_at=retry_at)
+
+
+@transaction.atomic
+def calibration_attempt_start(
+    *, user: AbstractBaseUser, pool: Pool, now: datetime | None = None, rng: random.Random | None = None
+) -> CalibrationAttempt:
+    """Start (or resume) a calibration attempt: the gold items in a per-attempt random order."""
+    now = now or timezone.now()
+    membership = PoolMembership.objects.select_for_update().filter(pool=pool, user=user).first()
+    if membership is None:
+        raise CalibrationNotAllowed("you are not a member of this pool")
+    open_attempt = CalibrationAttempt.objects.filter(
+        membership=membership, status=CalibrationAttempt.Status.IN_PROGRESS
+    ).first()
+    if open_attempt is not None:
+        return open_attempt
+    if membership.state not in (State.INVITED, State.CALIBRATING):
+        raise CalibrationNotAllowed(f"a {membership.state} member cannot take a calibration attempt")
+    allowance = calibration_allowance(membership=membership, now=now)
+    if allowance.left <= 0:
+        raise CalibrationNotAllowed(f"all {pool.max_attempts} calibration attempts have been used")
+    if allowance.retry_at is not None:
+        raise CalibrationNotAllowed(
+            f"you may retry after {allowance.retry_at.isoformat()}", retry_at=allowance.retry_at
+        )
+    round_ = calibration_round_for(pool=pool)
+    if round_ is None:
+        raise ValidationError("this pool has no active calibration round for the current guideline yet")
+    item_ids = sorted(round_.items.values_list("id", flat=True))
+    if not item_ids:
+        raise ValidationError("the calibration round has no gold items")
+    if membership.state == State.INVITED:
+        membership_start_calibrating(membership=membership, actor=user)
+    # The order depends only on a fresh random seed, never on the gold labels.
+    seed = (rng or random.SystemRandom()).getrandbits(62)
+    order = list(item_ids)
+    random.Random(seed).shuffle(order)
+    attempt = CalibrationAttempt.objects.create(
+        round=round_, membership=membership, user=user, number=allowance.used + 1, seed=seed,
+        item_order=order, started_at=now,
+    )
+    CalibrationItem.objects.filter(pk__in=item_ids).update(times_shown=F("times_shown") + 1)
+    CalibrationItem.objects.filter(
+        pk__in=item_ids, retire_flagged_at__isnull=True, times_shown__gte=pool.gold_max_exposure
+    ).update(retire_flagged_at=now)
+    return attempt
+
+
+def _kappa(gold: list[str], given: list[str]) -> float | None:
+    """Cohen's kappa against gold; None where it is undefined (one label used throughout: 0/0)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(set(gold) | set(given)) < 2:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = float(cohen_kappa_score(gold, given))
+    return None if math.isnan(value) else value
+
+
+@transaction.atomic
+def calibration_attempt_submit(
+    *, user: AbstractBaseUser, attempt_id: int, answers: dict[int, str], now: datetime | None = None
+) -> CalibrationAttempt:
+    """Score an attempt against gold: accuracy and Cohen's kappa; pass → qualified."""
+    now = now or timezone.now()
+    attempt = (
+        CalibrationAttempt.objects.select_for_update()
+        .select_related("membership__pool__project", "round")
+        .filter(pk=attempt_id, user=user)
+        .first()
+    )
+    if attempt is None:
+        raise CalibrationAttempt.DoesNotExist(f"calibration attempt {attempt_id} not found")
+    if attempt.is_submitted:
+        raise ValidationError(f"calibration attempt {attempt_id} was already submitted")
+    answers = {int(k): v for k, v in answers.items()}
+    expected = set(attempt.item_order)
+    if missing := sorted(expected - set(answers)):
+        raise ValidationError(f"answers missing for items {missing}")
+    if extra := sorted(set(answers) - expected):
+        raise ValidationError(f"items {extra} are not part of this attempt")
+    pool = attempt.membership.pool
+    known = set(pool.project.labels.values_list("value", flat=True))
+    if bad := sorted({label for label in answers.values() if label not in known}):
+        raise ValidationError(f"unknown labels {bad} (expected one of {sorted(known)})")
+    gold = dict(CalibrationItem.objects.filter(pk__in=expected).values_list("id", "reference_label"))
+    order = attempt.item_order
+    CalibrationAnswer.objects.bulk_create(
+        CalibrationAnswer(attempt=attempt, item_id=i, label=answers[i], correct=answers[i] == gold[i]) for i in order
+    )
+    gold_labels, given = [gold[i] for i in order], [answers[i] for i in order]
+    attempt.accuracy = sum(g == a for g, a in zip(gold_labels, given, strict=True)) / len(order)
+    attempt.kappa = _kappa(gold_labels, given)
+    attempt.submitted_at = now
+    passed = attempt.accuracy >= pool.pass_mark
+    attempt.status = CalibrationAttempt.Status.PASSED if passed else CalibrationAttempt.Status.FAILED
+    attempt.save(update_fields=["accuracy", "kappa", "submitted_at", "status"])
+    summary = f"calibration attempt {attempt.number}: accuracy {attempt.accuracy:.0%} (pass mark {pool.pass_mark:.0%})"
+    membership = attempt.membership
+    if membership.state == State.CALIBRATING:
+        if passed:
+            membership_qualify(membership=membership, actor=user, reason=f"passed {summary}")
+        else:
+            left = max(0, pool.max_attempts - attempt.number)
+            membership_transition(
+                membership=membership, to_state=State.CALIBRATING, actor=user,
+                reason=f"failed {summary}; {left} attempt(s) left",
+            )
+    return attempt
+
+
+# --- ongoing quality control ---------------------------------------------------------------
+
+
+def _membership_for_item(*, user: AbstractBaseUser, item) -> PoolMembership | None:
+    memberships = PoolMembership.objects.select_related("pool").filter(
+        user=user, pool__project_id=item.project_id, pool__language_id=item.language_id
+    ).exclude(state=State.REMOVED).order_by("id")
+    # Dialect pools of one language may overlap: the one the member works in comes first.
+    return memberships.filter(state=State.QUALIFIED).first() or memberships.first()
+
+
+@transaction.atomic
+def control_answer_record(*, annotation, assignment) -> ControlAnswer | None:
+    """Score an answer on a gold control item, count the gold exposure, suspend under the floor."""
+    if not assignment.is_control:
+        return None
+    item = assignment.item
+    membership = _membership_for_item(user=annotation.evaluator, item=item)
+    if membership is None:
+        return None
+    answer, created = ControlAnswer.objects.get_or_create(
+        annotation=annotation,
+        defaults={"membership": membership, "item": item, "correct": annotation.label == item.reference_label},
+    )
+    if not created:
+        return answer
+    gold_exposure_count(pool=membership.pool, item=item)
+    control_accuracy_enforce(membership=membership)
+    return answer
+
+
+@transaction.atomic
+def gold_exposure_count(*, pool: Pool, item) -> GoldExposure:
+    exposure, _ = GoldExposure.objects.get_or_create(pool=pool, item=item)
+    GoldExposure.objects.filter(pk=exposure.pk).update(times_shown=F("times_shown") + 1)
+    exposure.refresh_from_db()
+    if exposure.retire_flagged_at is None and exposure.times_shown >= pool.gold_max_exposure:
+        exposure.retire_flagged_at = timezone.now()
+        exposure.save(update_fields=["retire_flagged_at"])
+        notification_create(
+            pool=pool, kind=Notification.Kind.GOLD_RETIREMENT,
+            subject=f"Gold item #{item.pk} over-exposed in {pool}",
+            message=(
+                f"Control item #{item.pk} has been shown {exposure.times_shown} times in {pool} "
+                f"(limit {pool.gold_max_exposure}); replace it with a fresh gold item."
+            ),
+        )
+    return exposure
+
+
+@transaction.atomic
+def control_accuracy_enforce(*, membership: PoolMembership) -> PoolMembership:
+    """Suspend a qualified member whose rolling control accuracy fell under the pool's floor."""
+    pool = membership.pool
+    stats = control_accuracy(membership=membership)
+    if (
+        membership.state != State.QUALIFIED
+        or stats.total < max(1, pool.control_min_answers)
+        or stats.accuracy is None
+        or stats.accuracy >= pool.accuracy_floor
+    ):
+        return membership
+    reason = (
+        f"automatic: control accuracy {stats.accuracy:.0%} over the last {stats.total} control items "
+        f"is under the pool's floor of {pool.accuracy_floor:.0%}"
+    )
+    membership = membership_suspend(membership=membership, reason=reason)
+    notification_create(
+        pool=pool, membership=membership, kind=Notification.Kind.SUSPENSION,
+        subject=f"{membership.user} suspended in {pool}",
+        message=f"{membership.user} was suspended in {pool}.\nReason: {reason}.\n"
+        "Review their answers in the console and reinstate them if appropriate.",
+    )
+    return membership
+
+
 __all__ = [
+    "AttemptAllowance",
+    "CalibrationNotAllowed",
+    "GoldItem",
     "LanguageCodeError",
     "TRANSITIONS",
+    "TransitionError",
+    "calibration_allowance",
+    "calibration_attempt_start",
+    "calibration_attempt_submit",
+    "calibration_round_create",
+    "calibration_round_for",
+    "control_accuracy_enforce",
+    "control_answer_record",
     "evaluator_create",
+    "evaluator_language_set",
+    "evaluator_profile_ensure",
+    "gold_exposure_count",
     "guideline_acknowledge",
+    "guideline_addendum_set",
     "guideline_draft",
+    "guideline_draft_update",
     "guideline_publish",
     "language_from_tag",
     "language_get_or_create",
     "membership_invite",
+    "membership_qualify",
+    "membership_reinstate",
+    "membership_remove",
+    "membership_start_calibrating",
+    "membership_suspend",
     "membership_transition",
+    "notification_create",
+    "notification_email_send",
     "pool_get_or_create",
 ]
