@@ -111,6 +111,11 @@ def _check_no_missing(name: str, arr: np.ndarray) -> None:
         )
 
 
+def _show(value: Any) -> str:
+    """repr() of a value as the user wrote it (numpy 2 would print np.str_('a') for 'a')."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _check_same_length(**columns: np.ndarray | None) -> int:
     lengths = {name: col.size for name, col in columns.items() if col is not None}
     if len(set(lengths.values())) > 1:
@@ -155,16 +160,18 @@ def _numeric_labels(labels: np.ndarray, level: str) -> NDArray[np.float64]:
         pos, bad = _first_non_number(labels)
         hint = " (or pass categories=[...] in order)" if level == "ordinal" else ""
         raise ValueError(
-            f"{level} level needs numeric labels{hint}; label {bad!r} at position {pos} is not a number"
+            f"{level} level needs numeric labels{hint}; label {_show(bad)} at position {pos} is not a number"
         ) from None
     bad_pos = np.flatnonzero(~np.isfinite(out))
     if bad_pos.size:
-        raise ValueError(f"labels must be finite numbers; label at position {bad_pos[0]} is {labels[bad_pos[0]]!r}")
+        raise ValueError(
+            f"labels must be finite numbers; label at position {bad_pos[0]} is {_show(labels[bad_pos[0]])}"
+        )
     if level == "ratio" and (out < 0).any():
         pos = int(np.flatnonzero(out < 0)[0])
         raise ValueError(
             f"ratio level needs non-negative labels (the metric divides by c + k); "
-            f"label {labels[pos]!r} at position {pos} is negative"
+            f"label {_show(labels[pos])} at position {pos} is negative"
         )
     return out
 
@@ -196,7 +203,7 @@ def _codes_from_categories(labels: np.ndarray, categories: Sequence[Any] | np.nd
         raise ValueError(f"labels and categories are not comparable: {exc}") from exc
     if not found.all():
         first = int(np.flatnonzero(~found)[0])
-        raise ValueError(f"label {labels[first]!r} at position {first} is not one of the categories")
+        raise ValueError(f"label {_show(labels[first])} at position {first} is not one of the categories")
     return cats, order[pos].astype(np.intp, copy=False)
 
 
@@ -224,8 +231,8 @@ def _check_no_duplicates(r: _Ratings) -> None:
     j = int(np.argmin(second))
     first, again = int(order[dup[j]]), int(second[j])
     raise ValueError(
-        f"duplicate rating: annotator {r.annotator_ids[r.rater[again]]!r} rated item "
-        f"{r.item_ids[r.unit[again]]!r} more than once (positions {first} and {again})"
+        f"duplicate rating: annotator {_show(r.annotator_ids[r.rater[again]])} rated item "
+        f"{_show(r.item_ids[r.unit[again]])} more than once (positions {first} and {again})"
     )
 
 

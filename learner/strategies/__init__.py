@@ -14,6 +14,11 @@ and benchmarks, and runs wherever the tensors already live (CUDA included).
 :data:`STRATEGIES` maps a strategy name (as stored in project config) to an
 adapter with one keyword-only signature returning a :class:`Selection`;
 :func:`select` is the entry point that validates names and inputs.
+
+Errors: a wrong Python type (not a tensor, ``k=1.5``) raises ``TypeError``;
+a wrong shape or dtype, probabilities that are not distributions (rows must
+sum to 1 -- pass softmax outputs, not logits), an unknown strategy or option,
+or a missing input raises ``ValueError`` with a message naming the problem.
 """
 
 from __future__ import annotations
@@ -105,9 +110,15 @@ def _no_options(name: str, kw: dict[str, Any], allowed: tuple[str, ...] = ()) ->
 
 
 def _uncertainty_adapter(name: str, fn: Callable[..., Selection]) -> StrategyFn:
-    def adapter(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                **kw: Any) -> Selection:
+    def adapter(
+        *,
+        k: int,
+        probs: Tensor | None = None,
+        mc_probs: Tensor | None = None,
+        embeddings: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        **kw: Any,
+    ) -> Selection:
         _no_options(name, kw)
         _require(name, "probs (n_items, n_classes)", probs)
         return fn(probs, k, return_scores=True)
@@ -117,16 +128,23 @@ def _uncertainty_adapter(name: str, fn: Callable[..., Selection]) -> StrategyFn:
     return adapter
 
 
-def _bald_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                   embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                   **kw: Any) -> Selection:
+def _bald_strategy(
+    *,
+    k: int,
+    probs: Tensor | None = None,
+    mc_probs: Tensor | None = None,
+    embeddings: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    **kw: Any,
+) -> Selection:
     _no_options("bald", kw)
     _require("bald", "mc_probs (n_passes, n_items, n_classes)", mc_probs)
     return bald(mc_probs, k, return_scores=True)
 
 
-def _pool_info(probs: Tensor | None, mc_probs: Tensor | None, embeddings: Tensor | None
-               ) -> tuple[int, torch.device] | None:
+def _pool_info(
+    probs: Tensor | None, mc_probs: Tensor | None, embeddings: Tensor | None
+) -> tuple[int, torch.device] | None:
     if probs is not None:
         return probs.shape[0], probs.device
     if mc_probs is not None:
@@ -136,9 +154,15 @@ def _pool_info(probs: Tensor | None, mc_probs: Tensor | None, embeddings: Tensor
     return None
 
 
-def _random_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                     embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                     **kw: Any) -> Selection:
+def _random_strategy(
+    *,
+    k: int,
+    probs: Tensor | None = None,
+    mc_probs: Tensor | None = None,
+    embeddings: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    **kw: Any,
+) -> Selection:
     _no_options("random", kw, ("n", "device"))
     info = _pool_info(probs, mc_probs, embeddings)
     n = kw.get("n", info[0] if info else None)
@@ -147,15 +171,24 @@ def _random_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | 
     return Selection(random(n, k, generator, device))
 
 
-def _stratified_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                         embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                         **kw: Any) -> Selection:
+def _stratified_strategy(
+    *,
+    k: int,
+    probs: Tensor | None = None,
+    mc_probs: Tensor | None = None,
+    embeddings: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    **kw: Any,
+) -> Selection:
     _no_options("stratified_random", kw, ("groups", "ensure_coverage"))
     groups = kw.get("groups")
     if groups is None and probs is not None:
         # Default strata = predicted class, so rare predicted classes get looked at.
         groups = probs.argmax(dim=1)
     _require("stratified_random", "groups= (one group id per item) or probs (groups = predicted class)", groups)
+    info = _pool_info(probs, mc_probs, embeddings)
+    if info is not None and isinstance(groups, Tensor) and groups.shape[:1] != (info[0],):
+        raise ValueError(f"groups has shape {tuple(groups.shape)} but the pool has {info[0]} items")
     return Selection(stratified_random(groups, k, generator, ensure_coverage=kw.get("ensure_coverage", True)))
 
 
@@ -167,9 +200,7 @@ def _diversity_scores(probs: Tensor | None, mc_probs: Tensor | None, which: str 
     if which is None:
         which = "least_confidence" if probs is not None or mc_probs is None else "bald"
     if which not in _UNCERTAINTY_FOR_DIVERSITY:
-        raise ValueError(
-            f"uncertainty must be one of {', '.join(_UNCERTAINTY_FOR_DIVERSITY)}, got {which!r}"
-        )
+        raise ValueError(f"uncertainty must be one of {', '.join(_UNCERTAINTY_FOR_DIVERSITY)}, got {which!r}")
     if which == "bald":
         _require("diversity", "mc_probs (n_passes, n_items, n_classes) for uncertainty='bald'", mc_probs)
         # MI <= H(mean p) <= log C, so this lands in [0, 1].
@@ -182,9 +213,15 @@ def _diversity_scores(probs: Tensor | None, mc_probs: Tensor | None, which: str 
     return least_confidence_scores(probs) if which == "least_confidence" else margin_scores(probs)
 
 
-def _diversity_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                        embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                        **kw: Any) -> Selection:
+def _diversity_strategy(
+    *,
+    k: int,
+    probs: Tensor | None = None,
+    mc_probs: Tensor | None = None,
+    embeddings: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    **kw: Any,
+) -> Selection:
     kmeans_opts = ("candidate_factor", "n_candidates")
     ranked_opts = ("labeled_embeddings", "alpha")
     _no_options("diversity", kw, ("method", "uncertainty", *kmeans_opts, *ranked_opts))
@@ -200,9 +237,15 @@ def _diversity_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor
     raise ValueError(f"diversity method must be 'kmeanspp' or 'ranked', got {method!r}")
 
 
-def _coldstart_strategy(*, k: int, probs: Tensor | None = None, mc_probs: Tensor | None = None,
-                        embeddings: Tensor | None = None, generator: torch.Generator | None = None,
-                        **kw: Any) -> Selection:
+def _coldstart_strategy(
+    *,
+    k: int,
+    probs: Tensor | None = None,
+    mc_probs: Tensor | None = None,
+    embeddings: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    **kw: Any,
+) -> Selection:
     _no_options("coldstart", kw)
     _require("coldstart", "embeddings (n_items, dim)", embeddings)
     return Selection(coldstart(embeddings, k, generator))
@@ -251,8 +294,6 @@ def select(
     try:
         strategy = STRATEGIES[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown strategy {name!r}; expected one of: {', '.join(sorted(STRATEGIES))}"
-        ) from None
+        raise ValueError(f"unknown strategy {name!r}; expected one of: {', '.join(sorted(STRATEGIES))}") from None
     _check_same_pool(probs, mc_probs, embeddings)
     return strategy(k=k, probs=probs, mc_probs=mc_probs, embeddings=embeddings, generator=generator, **kw)

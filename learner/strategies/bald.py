@@ -41,9 +41,7 @@ def bald_scores(mc_probs: Tensor) -> Tensor:
     """
     mc_probs = upcast_half(validate_mc_probs(mc_probs))
     if mc_probs.shape[0] < 2:
-        raise ValueError(
-            f"BALD needs at least 2 Monte-Carlo passes, got mc_probs shape {tuple(mc_probs.shape)}"
-        )
+        raise ValueError(f"BALD needs at least 2 Monte-Carlo passes, got mc_probs shape {tuple(mc_probs.shape)}")
     predictive_entropy = _entropy_last_dim(mc_probs.mean(dim=0))
     expected_entropy = _entropy_last_dim(mc_probs).mean(dim=0)
     return (predictive_entropy - expected_entropy).clamp_min(0.0)

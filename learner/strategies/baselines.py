@@ -100,7 +100,9 @@ def stratified_random(
     ``groups`` is a 1-D integer tensor of group ids per pool item (predicted
     class, language id, ...); ids need not be contiguous. Quotas are decided
     deterministically (see :func:`_allocate`), only the members within each
-    group are random. The result is on ``groups.device``, in random order.
+    group are random. With ``ensure_coverage`` (default) every group gets at
+    least one item whenever ``k >= number of groups``; below that the slots go
+    to the largest groups. The result is on ``groups.device``, in random order.
     """
     groups = check_tensor(groups, "groups")
     if groups.dim() != 1:

@@ -39,9 +39,7 @@ DEVICES = [
     "cpu",
     pytest.param(
         "cuda",
-        marks=pytest.mark.skipif(
-            not HAS_CUDA, reason="no CUDA device: the same checks run on GPU machines"
-        ),
+        marks=pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device: the same checks run on GPU machines"),
     ),
 ]
 
@@ -146,9 +144,7 @@ def test_top_k_minus_inf_masks_items():
     assert top_k(scores, 2).tolist() == [0, 2]
 
 
-@pytest.mark.parametrize(
-    ("k", "exc"), [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError)]
-)
+@pytest.mark.parametrize(("k", "exc"), [(-1, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError)])
 def test_top_k_rejects_bad_k(k, exc):
     with pytest.raises(exc, match="k must"):
         top_k(torch.tensor([0.1, 0.2]), k)
@@ -475,8 +471,14 @@ def test_ranked_batch_matches_modal(seed):
 
 def test_registry_names():
     assert set(STRATEGIES) == {
-        "least_confidence", "margin", "entropy", "bald",
-        "random", "stratified_random", "diversity", "coldstart",
+        "least_confidence",
+        "margin",
+        "entropy",
+        "bald",
+        "random",
+        "stratified_random",
+        "diversity",
+        "coldstart",
     }
 
 
@@ -516,6 +518,8 @@ def test_select_errors_are_clear():
         select("diversity", k=3, probs=probs, embeddings=emb, method="kmeanspp", alpha=0.5)
     with pytest.raises(ValueError, match="method"):
         select("diversity", k=3, probs=probs, embeddings=emb, method="coreset")
+    with pytest.raises(ValueError, match="groups has shape"):
+        select("stratified_random", k=3, probs=probs, groups=torch.zeros(5, dtype=torch.long))
     with pytest.raises(ValueError, match="disagree on the number of pool items"):
         select("margin", k=3, probs=probs, embeddings=emb[:10])
 
@@ -528,8 +532,16 @@ def test_select_options():
     assert sorted(groups[sel.indices].tolist()) == [0, 1, 2]
     for unc in ("least_confidence", "margin", "entropy", "bald"):
         for method in ("kmeanspp", "ranked"):
-            sel = select("diversity", k=5, probs=probs, mc_probs=mc, embeddings=emb,
-                         generator=gen(0), method=method, uncertainty=unc)
+            sel = select(
+                "diversity",
+                k=5,
+                probs=probs,
+                mc_probs=mc,
+                embeddings=emb,
+                generator=gen(0),
+                method=method,
+                uncertainty=unc,
+            )
             assert len(set(sel.indices.tolist())) == 5
 
 
@@ -541,11 +553,9 @@ def test_select_options():
 def test_device_is_preserved_and_results_match_cpu(device, name):
     cpu_inputs = _all_inputs("cpu")
     dev_inputs = _all_inputs(device)
-    ref = select(name, k=9, probs=cpu_inputs[0], mc_probs=cpu_inputs[1], embeddings=cpu_inputs[2],
-                 generator=gen(11))
+    ref = select(name, k=9, probs=cpu_inputs[0], mc_probs=cpu_inputs[1], embeddings=cpu_inputs[2], generator=gen(11))
     # A CPU generator drives sampling on any device, so seeded runs agree.
-    got = select(name, k=9, probs=dev_inputs[0], mc_probs=dev_inputs[1], embeddings=dev_inputs[2],
-                 generator=gen(11))
+    got = select(name, k=9, probs=dev_inputs[0], mc_probs=dev_inputs[1], embeddings=dev_inputs[2], generator=gen(11))
     assert got.indices.device.type == device
     assert got.indices.dtype == torch.long
     if got.scores is not None:
