@@ -146,12 +146,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
 )
-for _folder in {CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in"), CELERY_BROKER_TRANSPORT_OPTIONS.get("processed_folder")} - {None}:
+for _key in ("data_folder_in", "processed_folder", "control_folder"):
+    _folder = CELERY_BROKER_TRANSPORT_OPTIONS.get(_key)
+    if _folder is None:
+        continue
     # kombu's filesystem transport expects its folders to exist before the first publish.
     Path(_folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None) or None
