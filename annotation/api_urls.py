@@ -1,8 +1,22 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from annotation.api import AssignmentViewSet, ProjectViewSet
+from annotation.api import (
+    AnnotationViewSet,
+    AssignmentViewSet,
+    ProjectViewSet,
+    ReportCreateView,
+    ReportStatusView,
+    ReviewViewSet,
+)
 
 router = DefaultRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("assignments", AssignmentViewSet, basename="assignment")
-urlpatterns = router.urls
+router.register("annotations", AnnotationViewSet, basename="annotation")
+router.register("review", ReviewViewSet, basename="review")
+urlpatterns = [
+    path("reports/", ReportCreateView.as_view(), name="report-create"),
+    path("reports/<str:reference>/", ReportStatusView.as_view(), name="report-status"),
+    *router.urls,
+]

@@ -52,9 +52,13 @@ def load_sib200(root: str | Path, languages: list[str] | None = None) -> dict[st
     wanted = languages or available
     unknown = [tag for tag in wanted if tag not in available]
     if unknown:
-        raise CorpusError(f"no data for {', '.join(unknown)} in {root} (available: {', '.join(available)})")
+        raise CorpusError(
+            f"no data for {', '.join(unknown)} in {root} (available: {', '.join(available)})"
+        )
     return {
-        tag: {split: read_split(root / tag / f"{split}.tsv") for split in SPLITS if (root / tag / f"{split}.tsv").exists()}
+        tag: {
+            split: read_split(root / tag / f"{split}.tsv") for split in SPLITS if (root / tag / f"{split}.tsv").exists()
+        }
         for tag in wanted
     }
 

@@ -5,15 +5,23 @@ annotation per assignment, one idempotency key per evaluator, one approved label
 """
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+def report_reference() -> str:
+    """An unguessable public reference for an end-user report (~128 bits)."""
+    return secrets.token_urlsafe(16)
 
 
 class Project(models.Model):
     class SchemaType(models.TextChoices):
         NOMINAL = "nominal", "single choice"
         ORDINAL = "ordinal", "rating scale"
+        INTERVAL = "interval", "numeric scale (equal steps)"
 
     class Aggregation(models.TextChoices):
         MAJORITY = "majority", "majority vote"
@@ -31,19 +39,33 @@ class Project(models.Model):
         NEVER = "never", "always reviewed"
 
     auto_approve = models.CharField(max_length=16, choices=AutoApprove.choices, default=AutoApprove.MAJORITY)
+    auto_approve_accurate_only = models.BooleanField(
+        default=False,
+        help_text="Auto-approve only when every evaluator of the item is at or above the pool's accuracy floor "
+        "on control items",
+    )
+    min_confidence = models.FloatField(
+        default=0.0, help_text="Aggregated labels below this confidence go to adjudication (0 = never)"
+    )
     lease_minutes = models.PositiveIntegerField(default=30)
     languages = models.ManyToManyField("evaluators.Language", related_name="projects", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(
+                condition=Q(min_confidence__gte=0) & Q(min_confidence__lte=1), name="project_min_confidence_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def agreement_level(self) -> str:
-        return "ordinal" if self.schema_type == self.SchemaType.ORDINAL else "nominal"
+        """Krippendorff's alpha metric the schema calls for: nominal, ordinal or interval."""
+        return str(self.schema_type)
 
 
 class Label(models.Model):
@@ -93,6 +115,11 @@ class Item(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     annotation_count = models.PositiveSmallIntegerField(default=0)
     active_assignments = models.PositiveSmallIntegerField(default=0)
+    # What aggregation proposed (kept for the reviewer when the item waits in adjudication).
+    proposed_label = models.CharField(max_length=100, blank=True)
+    proposed_confidence = models.FloatField(null=True, blank=True)
+    proposed_method = models.CharField(max_length=16, blank=True)
+    review_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,10 +130,16 @@ class Item(models.Model):
             models.UniqueConstraint(fields=["project", "content_hash", "language"], name="item_unique_content"),
         ]
         indexes = [
-            # The next-item query: open pool items of a project × language, best priority first.
             models.Index(
                 fields=["project", "language", "split", "status", "-priority", "id"], name="item_queue_idx"
             ),
+            # The next-item query walks this partial index in order (project × language, best priority
+            # first) and stops at the first item with a free slot: no sort, no scan of closed items.
+            models.Index(
+                fields=["project", "language", "-priority", "id"], name="item_open_queue_idx",
+                condition=Q(status="open", split="pool", is_control=False),
+            ),
+            models.Index(fields=["project", "status"], name="item_project_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +168,31 @@ class Assignment(models.Model):
             models.Index(fields=["status", "expires_at"], name="assignment_lease_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"assignment {self.pk}: item {self.item_id} to user {self.evaluator_id} ({self.status})"
+
+
+class ItemFlag(models.Model):
+    """An evaluator's note that an item cannot be labelled as it is."""
+
+    class Reason(models.TextChoices):
+        WRONG_LANGUAGE = "wrong_language", "wrong language"
+        OFFENSIVE = "offensive"
+        UNREADABLE = "unreadable"
+        OTHER = "other"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="flags")
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_flags")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "evaluator"], name="item_flag_once_per_evaluator")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} flagged {self.reason}"
+
 
 class Annotation(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="annotation")
@@ -155,6 +213,9 @@ class Annotation(models.Model):
             models.UniqueConstraint(fields=["evaluator", "idempotency_key"], name="annotation_idempotency_key"),
         ]
 
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.label}"
+
 
 class ApprovedLabel(models.Model):
     """The label training may use. Only rows here ever reach a learner."""
@@ -174,6 +235,35 @@ class ApprovedLabel(models.Model):
     class Meta:
         indexes = [models.Index(fields=["approved_at"], name="approved_label_time_idx")]
 
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.label} ({self.method})"
+
+
+class ApprovedLabelHistory(models.Model):
+    """Every approval and every change of an approved label, never edited or deleted."""
+
+    class Action(models.TextChoices):
+        AUTO = "auto", "auto-approved"
+        APPROVE = "approve", "approved by a reviewer"
+        OVERRIDE = "override", "overridden by a reviewer"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="label_history")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    label = models.CharField(max_length=100)
+    previous_label = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=16)
+    confidence = models.FloatField(default=1.0)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "approved label history"
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.action} {self.label}"
+
 
 class AgreementSnapshot(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_snapshots")
@@ -189,8 +279,56 @@ class AgreementSnapshot(models.Model):
     n_items = models.PositiveIntegerField(default=0)
     n_annotators = models.PositiveIntegerField(default=0)
     n_ratings = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=16, default="manual", help_text="aggregation or manual")
+    counts = models.JSONField(default=dict, blank=True, help_text="Label counts and annotations behind the numbers")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["project", "language", "created_at"], name="agreement_series_idx")]
+
+    def __str__(self) -> str:
+        return f"agreement {self.project_id}/{self.language_id or 'all'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Report(models.Model):
+    """A problem an end user saw in a model's output, in their language (public form, no login)."""
+
+    class Category(models.TextChoices):
+        WRONG_LABEL = "wrong_label", "wrong answer or label"
+        WRONG_LANGUAGE = "wrong_language", "answered in the wrong language"
+        OFFENSIVE = "offensive", "offensive or harmful"
+        MEANINGLESS = "meaningless", "meaningless or unreadable"
+        OTHER = "other"
+
+    class Status(models.TextChoices):
+        NEW = "new", "received"
+        ACCEPTED = "accepted", "accepted: queued for annotation"
+        REJECTED = "rejected"
+        DUPLICATE = "duplicate"
+
+    reference = models.CharField(max_length=32, unique=True, default=report_reference, editable=False)
+    language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="reports")
+    input_text = models.TextField()
+    model_output = models.TextField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    suggested_correction = models.TextField(blank=True)
+    contact = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
+    resolution = models.TextField(blank=True, help_text="Why it was rejected, or a note shown to the reporter")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    triaged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="duplicate") | Q(duplicate_of__isnull=False), name="report_duplicate_has_original"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.reference[:8]}… [{self.status}]"

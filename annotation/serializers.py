@@ -1,6 +1,17 @@
 from rest_framework import serializers
 
-from annotation.models import Annotation, Assignment, Item, Project
+from annotation.exports import EXPORT_FORMATS
+from annotation.importing import FORMATS as IMPORT_FORMATS
+from annotation.models import (
+    AgreementSnapshot,
+    Annotation,
+    ApprovedLabelHistory,
+    Assignment,
+    Item,
+    ItemFlag,
+    Project,
+    Report,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -9,7 +20,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "name", "slug", "description", "schema_type", "overlap", "labels", "languages"]
+        fields = [
+            "id", "name", "slug", "description", "schema_type", "agreement_level", "overlap", "aggregation",
+            "auto_approve", "labels", "languages",
+        ]
 
 
 class ItemForEvaluatorSerializer(serializers.ModelSerializer):
@@ -26,21 +40,189 @@ class ItemForEvaluatorSerializer(serializers.ModelSerializer):
 class AssignmentSerializer(serializers.ModelSerializer):
     item = ItemForEvaluatorSerializer()
     project = serializers.CharField(source="item.project.slug")
+    status = serializers.CharField(read_only=True, help_text="active, submitted, skipped or expired")
 
     class Meta:
         model = Assignment
-        fields = ["id", "project", "item", "status", "leased_at", "expires_at"]
+        fields = ["id", "project", "item", "status", "leased_at", "expires_at", "skip_reason"]
+
+
+class NextSerializer(serializers.Serializer):
+    project = serializers.SlugField(required=False, help_text="only this project (slug)")
 
 
 class SubmitSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=100)
     idempotency_key = serializers.CharField(max_length=64)
     time_spent_ms = serializers.IntegerField(min_value=0, default=0)
+    guideline_version_id = serializers.IntegerField(
+        required=False, help_text="the guideline version shown; refused if it is no longer current"
+    )
+
+
+class SkipSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class FlagSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ItemFlag.Reason.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ItemFlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ItemFlag
+        fields = ["id", "item", "reason", "comment", "created_at"]
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
-    guideline_version = serializers.CharField(source="guideline_version.label")
+    guideline_version = serializers.CharField(source="guideline_version.label", read_only=True)
+    editable = serializers.SerializerMethodField()
 
     class Meta:
         model = Annotation
-        fields = ["id", "assignment", "item", "label", "guideline_version", "time_spent_ms", "created_at"]
+        fields = [
+            "id", "assignment", "item", "label", "guideline_version", "time_spent_ms", "created_at", "updated_at",
+            "editable",
+        ]
+
+    def get_editable(self, obj: Annotation) -> bool:
+        return obj.item.status != Item.Status.APPROVED
+
+
+class AnnotationUpdateSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=100)
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    evaluator = serializers.CharField(source="evaluator.username")
+
+    class Meta:
+        model = Annotation
+        fields = ["evaluator", "label", "time_spent_ms", "created_at"]
+
+
+class ReviewItemSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.slug")
+    language = serializers.CharField(source="language.tag")
+    direction = serializers.CharField(source="language.direction")
+    votes = serializers.SerializerMethodField()
+    approved_label = serializers.CharField(source="approved_label.label", default=None)
+    status = serializers.CharField(read_only=True, help_text="open, adjudication or approved")
+
+    class Meta:
+        model = Item
+        fields = [
+            "id", "project", "language", "direction", "text", "status", "proposed_label", "proposed_confidence",
+            "proposed_method", "review_reason", "approved_label", "votes",
+        ]
+
+    def get_votes(self, obj: Item) -> list[dict]:
+        votes = obj.annotations.filter(assignment__is_control=False).select_related("evaluator").order_by("id")
+        return VoteSerializer(votes, many=True).data
+
+
+class ReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OverrideSerializer(ReviewSerializer):
+    label = serializers.CharField(max_length=100)
+
+
+class LabelHistorySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = ApprovedLabelHistory
+        fields = ["action", "label", "previous_label", "method", "confidence", "actor", "comment", "created_at"]
+
+
+class ApprovedLabelSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id")
+    label = serializers.CharField()
+    method = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
+class AgreementSnapshotSerializer(serializers.ModelSerializer):
+    language = serializers.CharField(source="language.tag", default=None)
+
+    class Meta:
+        model = AgreementSnapshot
+        fields = [
+            "id", "language", "level", "trigger", "krippendorff_alpha", "fleiss_kappa", "cohen_kappa_mean",
+            "percent_agreement", "n_items", "n_annotators", "n_ratings", "counts", "created_at",
+        ]
+
+
+class AgreementQuerySerializer(serializers.Serializer):
+    language = serializers.CharField(required=False, help_text="a language tag; omitted: the whole project")
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    file_format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    skipped_existing = serializers.IntegerField()
+    skipped_duplicate = serializers.IntegerField()
+    languages = serializers.DictField(child=serializers.IntegerField())
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    file_format = serializers.ChoiceField(choices=[f for f in EXPORT_FORMATS if f != "hf"], default="jsonl")
+
+
+class AggregateResultSerializer(serializers.Serializer):
+    decided = serializers.IntegerField()
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    """Public report; ``website`` is a honeypot that people leave empty."""
+
+    language = serializers.CharField(max_length=16, help_text="e.g. hau_Latn, urd_Arab")
+    input_text = serializers.CharField(max_length=5000)
+    model_output = serializers.CharField(max_length=5000)
+    category = serializers.ChoiceField(choices=Report.Category.choices)
+    suggested_correction = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    website = serializers.CharField(required=False, allow_blank=True, default="", write_only=True)
+
+    def validate_website(self, value: str) -> str:
+        if value:
+            raise serializers.ValidationError("This field must be left empty.")
+        return value
+
+    def validate_language(self, value: str) -> str:
+        from annotation.selectors import served_language
+        from evaluators.languages import LanguageCodeError
+
+        try:
+            language = served_language(value.strip())
+        except LanguageCodeError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        if language is None:
+            raise serializers.ValidationError(f"{value.strip()} is not a language we serve yet")
+        return language.tag
+
+
+class ReportStatusSerializer(serializers.ModelSerializer):
+    """All a reporter learns: their reference, the status and a note; never other reports or item ids."""
+
+    language = serializers.CharField(source="language.tag")
+    status = serializers.CharField(read_only=True, help_text="new, accepted, rejected or duplicate")
+    status_display = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Report
+        fields = ["reference", "language", "category", "status", "status_display", "resolution", "created_at",
+                  "updated_at"]

@@ -1,35 +1,55 @@
 """Every write of the annotation workflow: projects, items, the assignment engine, submissions,
-aggregation, adjudication and agreement snapshots.
+aggregation, review, agreement snapshots and end-user reports.
 
 The assignment engine keeps two counters on each item (active leases and submitted annotations)
 and only changes them under the item's row lock, so ``active + submitted <= overlap`` holds under
 concurrency; the unique (item, evaluator) constraint is the backstop against double assignment.
+Calls of one evaluator are serialised by a lock on their user row, so two browser tabs never get
+two leases at once. On SQLite the whole database is locked per write transaction (the settings
+open transactions IMMEDIATE), which serialises the engine.
 """
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max
 from django.utils import timezone
 
-from annotation.aggregation import majority_vote
+from annotation.aggregation import Verdict, dawid_skene, majority_vote
 from annotation.hashing import content_hash
+from annotation.models import (
+    AgreementSnapshot,
+    Annotation,
+    ApprovedLabel,
+    ApprovedLabelHistory,
+    Assignment,
+    Item,
+    ItemFlag,
+    Label,
+    Project,
+    Report,
+)
 from annotation.signals import annotation_submitted
-from annotation.models import AgreementSnapshot, Annotation, ApprovedLabel, Assignment, Item, Label, Project
-from evaluators.models import Language
+from evaluators.models import Language, Pool
 from evaluators.selectors import guideline_current, guideline_is_acknowledged, pools_qualified_for
+
+logger = logging.getLogger(__name__)
 
 
 class NoLabelError(ValidationError):
     pass
 
 
+# --------------------------------------------------------------------------- projects and items
 @transaction.atomic
 def project_create(
     *, name: str, slug: str, labels: Iterable[str], languages: Iterable[Language] = (), **options
@@ -50,6 +70,7 @@ class NewItem:
     is_control: bool = False
     priority: float = 0.0
     metadata: dict | None = None
+    prelabel: str = ""
 
 
 @transaction.atomic
@@ -67,7 +88,7 @@ def items_create(*, project: Project, items: Iterable[NewItem], source: str = It
         rows.append(Item(
             project=project, language=new.language, text=new.text, external_id=new.external_id,
             content_hash=digest, source=source, split=new.split, reference_label=new.reference_label,
-            is_control=new.is_control, priority=new.priority, metadata=new.metadata or {},
+            is_control=new.is_control, priority=new.priority, metadata=new.metadata or {}, prelabel=new.prelabel,
         ))
     existing_hashes = set(
         Item.objects.filter(project=project, content_hash__in=[r.content_hash for r in rows])
@@ -79,46 +100,92 @@ def items_create(*, project: Project, items: Iterable[NewItem], source: str = It
     )
     fresh = [
         r for r in rows
-        if (r.content_hash, r.language.pk) not in existing_hashes and (not r.external_id or r.external_id not in existing_ids)
+        if (r.content_hash, r.language.pk) not in existing_hashes
+        and (not r.external_id or r.external_id not in existing_ids)
     ]
     return Item.objects.bulk_create(fresh, batch_size=1000)
 
 
-def assignments_expire(*, now: datetime | None = None) -> int:
+# --------------------------------------------------------------------------- leases
+def assignments_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Return expired leases to the queue; safe to run concurrently and repeatedly."""
     now = now or timezone.now()
     expired = 0
     stale = Assignment.objects.filter(status=Assignment.Status.ACTIVE, expires_at__lte=now).values_list("id", flat=True)
-    for assignment_id in list(stale[:1000]):
+    for assignment_id in list(stale[:limit]):
         with transaction.atomic():
             assignment = (
-                Assignment.objects.select_for_update().filter(pk=assignment_id, status=Assignment.Status.ACTIVE).first()
+                Assignment.objects.select_for_update(skip_locked=True)
+                .filter(pk=assignment_id, status=Assignment.Status.ACTIVE, expires_at__lte=now).first()
             )
             if assignment is None:
                 continue
-            Item.objects.select_for_update().filter(pk=assignment.item_id).update(
-                active_assignments=F("active_assignments") - 1
-            )
-            assignment.status = Assignment.Status.EXPIRED
-            assignment.save(update_fields=["status"])
+            _release(assignment, status=Assignment.Status.EXPIRED)
             expired += 1
     return expired
 
 
-def _pool_filter(pools) -> Q:
-    q = Q(pk__in=[])
-    for pool in pools:
-        q |= Q(project_id=pool.project_id, language_id=pool.language_id)
-    return q
+def _release(assignment: Assignment, *, status: str, reason: str = "") -> None:
+    """End an active lease (caller holds the assignment's lock) and give its slot back to the item."""
+    if not assignment.is_control:
+        Item.objects.select_for_update().filter(pk=assignment.item_id).first()
+        Item.objects.filter(pk=assignment.item_id, active_assignments__gt=0).update(
+            active_assignments=F("active_assignments") - 1
+        )
+    assignment.status = status
+    assignment.skip_reason = reason[:200]
+    assignment.save(update_fields=["status", "skip_reason"])
 
 
-def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: bool) -> Assignment:
-    expires = now + timedelta(minutes=item.project.lease_minutes)
+def _own_assignment_locked(*, evaluator: AbstractBaseUser, assignment_id: int) -> Assignment:
+    assignment = (
+        Assignment.objects.select_for_update().select_related("item__project")
+        .filter(pk=assignment_id, evaluator=evaluator).first()
+    )
+    if assignment is None:  # another evaluator's assignment does not exist for this one
+        raise Assignment.DoesNotExist(f"assignment {assignment_id} not found")
+    return assignment
+
+
+@transaction.atomic
+def assignment_skip(*, evaluator: AbstractBaseUser, assignment_id: int, reason: str) -> Assignment:
+    """Give an item back without labelling it; the reason is kept and the item is never offered again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("say why you skip this item")
+    assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
+    if assignment.status == Assignment.Status.SKIPPED:
+        return assignment  # a retried skip
+    if assignment.status != Assignment.Status.ACTIVE:
+        raise ValidationError(f"assignment {assignment_id} is {assignment.status}, it cannot be skipped")
+    _release(assignment, status=Assignment.Status.SKIPPED, reason=reason)
+    return assignment
+
+
+@transaction.atomic
+def item_flag(
+    *, evaluator: AbstractBaseUser, assignment_id: int, reason: str, comment: str = ""
+) -> ItemFlag:
+    """Flag the item of one's assignment (wrong language, offensive, unreadable) and release the lease."""
+    if reason not in ItemFlag.Reason.values:
+        raise ValidationError(f"unknown flag reason {reason!r} (one of {', '.join(ItemFlag.Reason.values)})")
+    assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
+    flag, _ = ItemFlag.objects.get_or_create(
+        item_id=assignment.item_id, evaluator=evaluator, defaults={"reason": reason, "comment": comment}
+    )
+    if assignment.status == Assignment.Status.ACTIVE:
+        _release(assignment, status=Assignment.Status.SKIPPED, reason=f"flagged: {reason}")
+    return flag
+
+
+# --------------------------------------------------------------------------- the assignment engine
+def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: bool, lease_minutes: int) -> Assignment:
+    expires = now + timedelta(minutes=lease_minutes)
     assignment, created = Assignment.objects.get_or_create(
         item=item, evaluator=evaluator,
         defaults={"leased_at": now, "expires_at": expires, "is_control": control},
     )
-    if not created:  # an expired or skipped lease of this evaluator comes back to them
+    if not created:  # only reachable for a control item whose lease of this evaluator had expired
         assignment.status, assignment.leased_at, assignment.expires_at = Assignment.Status.ACTIVE, now, expires
         assignment.save(update_fields=["status", "leased_at", "expires_at"])
     if not control:
@@ -126,17 +193,34 @@ def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: b
     return assignment
 
 
-def _next_control(*, evaluator, pools, rng: random.Random) -> Item | None:
+def _next_control(*, evaluator, pools: list[Pool], rng: random.Random) -> tuple[Item, Pool] | None:
     for pool in pools:
         if pool.control_rate > 0 and rng.random() < pool.control_rate:
-            return (
+            ids = list(
                 Item.objects.filter(project_id=pool.project_id, language_id=pool.language_id, is_control=True)
                 .exclude(assignments__evaluator=evaluator)
-                .select_related("project")
-                .order_by("?")
-                .first()
+                .values_list("id", flat=True)[:500]
             )
+            if ids:
+                return Item.objects.select_related("project").get(pk=rng.choice(ids)), pool
     return None
+
+
+def next_item_queryset(*, pool: Pool, evaluator_id: int, overlap: int):
+    """The open items of one pool that this evaluator may take, best first (served by item_open_queue_idx)."""
+    return (
+        Item.objects.filter(
+            project_id=pool.project_id, language_id=pool.language_id,
+            status=Item.Status.OPEN, split=Item.Split.POOL, is_control=False,
+        )
+        .filter(annotation_count__lt=overlap - F("active_assignments"))
+        .exclude(assignments__evaluator_id=evaluator_id)
+        .order_by("-priority", "id")
+    )
+
+
+def _lock_evaluator(evaluator: AbstractBaseUser) -> None:
+    get_user_model().objects.select_for_update().filter(pk=evaluator.pk).first()
 
 
 @transaction.atomic
@@ -144,9 +228,14 @@ def assignment_next(
     *, evaluator: AbstractBaseUser, project: Project | None = None, now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Assignment | None:
-    """The evaluator's next item: an open lease first, then a control item at the pool's rate, then the
-    highest-priority open item of a qualified pool whose guideline they acknowledged."""
+    """The evaluator's next item: their open lease first, then a control item at the pool's rate, then
+    the highest-priority open item of a qualified pool whose current guideline they acknowledged.
+
+    Never an item they already had (done, skipped or expired), never more than the project's overlap
+    k of distinct evaluators per item (leases count until they end).
+    """
     now = now or timezone.now()
+    _lock_evaluator(evaluator)
     current = (
         Assignment.objects.filter(evaluator=evaluator, status=Assignment.Status.ACTIVE, expires_at__gt=now)
         .filter(**({"item__project": project} if project else {}))
@@ -164,58 +253,70 @@ def assignment_next(
         return None
     control = _next_control(evaluator=evaluator, pools=pools, rng=rng or random.Random())
     if control is not None:
-        return _lease(item=control, evaluator=evaluator, now=now, control=True)
-    candidates = (
-        Item.objects.filter(_pool_filter(pools), split=Item.Split.POOL, status=Item.Status.OPEN, is_control=False)
-        .filter(annotation_count__lt=F("project__overlap") - F("active_assignments"))
-        .exclude(assignments__evaluator=evaluator)
-        .order_by("-priority", "id")
-    )
-    item = candidates.select_for_update(skip_locked=True, of=("self",)).select_related("project").first()
-    if item is None:
+        item, pool = control
+        return _lease(item=item, evaluator=evaluator, now=now, control=True, lease_minutes=pool.project.lease_minutes)
+    # One indexed probe per pool (each stops at its first free item), then the best of them.
+    best: tuple[float, int, Pool] | None = None
+    for pool in pools:
+        head = (
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=pool.project.overlap)
+            .values_list("priority", "id").first()
+        )
+        if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
+            best = (head[0], head[1], pool)
+    if best is None:
         return None
-    return _lease(item=item, evaluator=evaluator, now=now, control=False)
+    ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
+    for pool in ordered:
+        item = (
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=pool.project.overlap)
+            .select_for_update(skip_locked=True, of=("self",)).first()
+        )
+        # The row was re-read under its lock, so the counters are current.
+        if item is not None and item.annotation_count + item.active_assignments < pool.project.overlap:
+            return _lease(
+                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
+            )
+    return None
 
 
-def _aggregate(item: Item) -> ApprovedLabel | None:
-    labels = list(item.annotations.filter(assignment__is_control=False).values_list("label", flat=True))
-    verdict = majority_vote(labels)
-    rule = item.project.auto_approve
-    approve = verdict.label is not None and (
-        rule == Project.AutoApprove.MAJORITY or (rule == Project.AutoApprove.UNANIMOUS and verdict.unanimous)
-    )
-    if not approve:
-        item.status = Item.Status.ADJUDICATION
-        item.save(update_fields=["status"])
-        return None
-    item.status = Item.Status.APPROVED
-    item.save(update_fields=["status"])
-    return ApprovedLabel.objects.create(
-        item=item, label=verdict.label, method=ApprovedLabel.Method.MAJORITY, confidence=verdict.confidence
-    )
+# --------------------------------------------------------------------------- submissions
+def _check_label(project: Project, label: str) -> None:
+    if not project.labels.filter(value=label).exists():
+        raise NoLabelError(f"unknown label {label!r} for project {project.slug}")
 
 
 @transaction.atomic
 def annotation_submit(
-    *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0
+    *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0,
+    guideline_version_id: int | None = None,
 ) -> Annotation:
-    """Record a label. A retried request with the same idempotency key returns the first annotation."""
+    """Record a label. A retried request with the same idempotency key returns the first annotation.
+
+    ``guideline_version_id`` (optional) is the version the client showed; a stale one is refused so that
+    nobody labels under a guideline that changed in the meantime.
+    """
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
         return prior
-    assignment = (
-        Assignment.objects.select_for_update().select_related("item__project").filter(pk=assignment_id).first()
-    )
-    if assignment is None or assignment.evaluator_id != evaluator.pk:
-        raise Assignment.DoesNotExist(f"assignment {assignment_id} not found")
+    assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
+    # A retry that waited for the lock while the first request committed sees its annotation now.
+    prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+    if prior is not None:
+        return prior
+    if assignment.status == Assignment.Status.SUBMITTED:
+        existing = Annotation.objects.filter(assignment=assignment).first()
+        if existing is not None:
+            raise ValidationError(f"assignment {assignment_id} is already submitted (annotation {existing.pk})")
     if assignment.status != Assignment.Status.ACTIVE:
         raise ValidationError(f"assignment {assignment_id} is {assignment.status}, not open for submission")
     project = assignment.item.project
-    if not project.labels.filter(value=label).exists():
-        raise NoLabelError(f"unknown label {label!r} for project {project.slug}")
+    _check_label(project, label)
     version = guideline_current(project=project)
     if version is None or not guideline_is_acknowledged(user=evaluator, project=project):
         raise PermissionDenied("acknowledge the current guideline version before submitting")
+    if guideline_version_id is not None and guideline_version_id != version.pk:
+        raise PermissionDenied(f"the guideline changed: read and acknowledge version {version.label}")
     item = Item.objects.select_for_update().get(pk=assignment.item_id)
     try:
         with transaction.atomic():
@@ -224,7 +325,10 @@ def annotation_submit(
                 idempotency_key=idempotency_key, time_spent_ms=max(0, int(time_spent_ms)),
             )
     except IntegrityError:
-        return Annotation.objects.get(evaluator=evaluator, idempotency_key=idempotency_key)
+        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        if prior is None:
+            raise
+        return prior
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
     annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
@@ -233,26 +337,208 @@ def annotation_submit(
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
         if item.annotation_count >= project.overlap and item.status == Item.Status.OPEN:
-            _aggregate(item)
+            item.project = project
+            _aggregate_items(project=project, language_id=item.language_id, items=[item])
     return annotation
 
 
 @transaction.atomic
-def adjudication_resolve(*, item: Item, label: str, reviewer: AbstractBaseUser) -> ApprovedLabel:
+def annotation_update(*, evaluator: AbstractBaseUser, annotation_id: int, label: str) -> Annotation:
+    """An evaluator changes their own label, until the item has an approved label."""
+    annotation = (
+        Annotation.objects.select_for_update().select_related("item__project", "assignment")
+        .filter(pk=annotation_id, evaluator=evaluator).first()
+    )
+    if annotation is None:
+        raise Annotation.DoesNotExist(f"annotation {annotation_id} not found")
+    item = Item.objects.select_for_update().select_related("project").get(pk=annotation.item_id)
+    if item.status == Item.Status.APPROVED:
+        raise ValidationError("this item has been reviewed; its annotations can no longer change")
+    _check_label(item.project, label)
+    if annotation.label == label:
+        return annotation
+    annotation.label = label
+    annotation.save(update_fields=["label", "updated_at"])
+    if item.status == Item.Status.ADJUDICATION and not annotation.assignment.is_control:
+        item.status = Item.Status.OPEN  # aggregate again with the corrected vote
+        _aggregate_items(project=item.project, language_id=item.language_id, items=[item])
+    return annotation
+
+
+# --------------------------------------------------------------------------- aggregation and review
+def _control_accuracy(*, project: Project, language_id: int, evaluator_ids: set[int]) -> dict[int, float | None]:
+    pool = Pool.objects.filter(project=project, language_id=language_id).first()
+    window = pool.control_window if pool else 50
+    accuracy: dict[int, float | None] = {}
+    for evaluator_id in evaluator_ids:
+        answers = list(
+            Annotation.objects.filter(
+                evaluator_id=evaluator_id, assignment__is_control=True, item__project=project,
+                item__language_id=language_id,
+            ).exclude(item__reference_label="").order_by("-created_at", "-id")
+            .values_list("label", "item__reference_label")[:window]
+        )
+        accuracy[evaluator_id] = sum(a == b for a, b in answers) / len(answers) if answers else None
+    return accuracy
+
+
+def _approve(
+    *, item: Item, label: str, method: str, confidence: float, action: str, actor=None, comment: str = ""
+) -> ApprovedLabel:
+    previous = ApprovedLabel.objects.filter(item=item).first()
+    previous_label = previous.label if previous else ""
+    if previous is None:
+        approved = ApprovedLabel.objects.create(
+            item=item, label=label, method=method, confidence=confidence, approved_by=actor
+        )
+    else:
+        previous.label, previous.method, previous.confidence, previous.approved_by = label, method, confidence, actor
+        previous.save(update_fields=["label", "method", "confidence", "approved_by"])
+        approved = previous
+    ApprovedLabelHistory.objects.create(
+        item=item, action=action, label=label, previous_label=previous_label, method=method,
+        confidence=confidence, actor=actor, comment=comment,
+    )
+    Item.objects.filter(pk=item.pk).update(status=Item.Status.APPROVED, review_reason="")
+    item.status = Item.Status.APPROVED
+    return approved
+
+
+def _verdicts(*, project: Project, language_id: int, items: list[Item]) -> dict[int, Verdict]:
+    regular = Annotation.objects.filter(assignment__is_control=False)
+    if project.aggregation == Project.Aggregation.DAWID_SKENE:
+        rows = list(
+            regular.filter(item__project=project, item__language_id=language_id)
+            .values_list("item_id", "evaluator_id", "label")
+        )
+        try:
+            return dawid_skene(rows, only=[item.pk for item in items])
+        except Exception:  # noqa: BLE001 - a degenerate fit must not block submissions
+            logger.exception("Dawid-Skene failed for project %s; falling back to majority vote", project.slug)
+    by_item: dict[int, list[str]] = {item.pk: [] for item in items}
+    for item_id, label in regular.filter(item_id__in=list(by_item)).values_list("item_id", "label"):
+        by_item[item_id].append(label)
+    return {item_id: majority_vote(labels) for item_id, labels in by_item.items() if labels}
+
+
+def _aggregate_items(*, project: Project, language_id: int, items: list[Item]) -> int:
+    """Decide each item: auto-approve per the project's rule, or send it to adjudication with a reason."""
+    verdicts = _verdicts(project=project, language_id=language_id, items=items)
+    method = (
+        ApprovedLabel.Method.DAWID_SKENE if project.aggregation == Project.Aggregation.DAWID_SKENE
+        else ApprovedLabel.Method.MAJORITY
+    )
+    rule = project.auto_approve
+    decided = 0
+    for item in items:
+        verdict = verdicts.get(item.pk)
+        if verdict is None:
+            continue
+        reason = ""
+        if verdict.label is None:
+            reason = "tie"
+        elif verdict.confidence < project.min_confidence:
+            reason = f"low confidence ({verdict.confidence:.2f} < {project.min_confidence:.2f})"
+        elif rule == Project.AutoApprove.NEVER:
+            reason = "project reviews every item"
+        elif rule == Project.AutoApprove.UNANIMOUS and not verdict.unanimous:
+            reason = "not unanimous"
+        elif project.auto_approve_accurate_only:
+            evaluator_ids = set(
+                item.annotations.filter(assignment__is_control=False).values_list("evaluator_id", flat=True)
+            )
+            pool = Pool.objects.filter(project=project, language_id=language_id).first()
+            floor = pool.accuracy_floor if pool else 0.0
+            accuracy = _control_accuracy(project=project, language_id=language_id, evaluator_ids=evaluator_ids)
+            if any(value is None or value < floor for value in accuracy.values()):
+                reason = "an evaluator is below the accuracy floor or has no control answers"
+        item.proposed_label = verdict.label or ""
+        item.proposed_confidence = verdict.confidence
+        item.proposed_method = method
+        if reason:
+            item.status, item.review_reason = Item.Status.ADJUDICATION, reason
+            item.save(update_fields=["status", "review_reason", "proposed_label", "proposed_confidence",
+                                     "proposed_method"])
+        else:
+            item.save(update_fields=["proposed_label", "proposed_confidence", "proposed_method"])
+            _approve(item=item, label=verdict.label, method=method, confidence=verdict.confidence,
+                     action=ApprovedLabelHistory.Action.AUTO)
+        decided += 1
+    if decided:
+        from annotation.tasks import record_agreement
+
+        transaction.on_commit(lambda: _enqueue(record_agreement, project.pk, language_id))
+    return decided
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed submission
+        logger.exception("could not enqueue %s%s", task.name, args)
+
+
+@transaction.atomic
+def aggregation_batch_run(*, project: Project, language: Language | None = None) -> int:
+    """Aggregate every item that has its k annotations but no decision yet, then snapshot agreement."""
+    pending = Item.objects.select_for_update().filter(
+        project=project, status=Item.Status.OPEN, annotation_count__gte=project.overlap, is_control=False,
+    )
+    if language is not None:
+        pending = pending.filter(language=language)
+    by_language: dict[int, list[Item]] = {}
+    for item in pending.order_by("id"):
+        item.project = project
+        by_language.setdefault(item.language_id, []).append(item)
+    decided = 0
+    for language_id, items in by_language.items():
+        decided += _aggregate_items(project=project, language_id=language_id, items=items)
+    return decided
+
+
+@transaction.atomic
+def review_approve(*, item: Item, reviewer: AbstractBaseUser, comment: str = "") -> ApprovedLabel:
+    """A reviewer accepts what aggregation proposed (not possible for a tie: override instead)."""
     locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
-    if not locked.project.labels.filter(value=label).exists():
-        raise NoLabelError(f"unknown label {label!r} for project {locked.project.slug}")
-    if hasattr(locked, "approved_label"):
-        raise ValidationError(f"item {locked.pk} is already approved")
-    locked.status = Item.Status.APPROVED
-    locked.save(update_fields=["status"])
-    return ApprovedLabel.objects.create(
-        item=locked, label=label, method=ApprovedLabel.Method.REVIEW, approved_by=reviewer, confidence=1.0
+    if locked.status != Item.Status.ADJUDICATION:
+        raise ValidationError(f"item {locked.pk} is not waiting for review")
+    if not locked.proposed_label:
+        raise ValidationError(f"item {locked.pk} has no proposed label ({locked.review_reason}): choose one")
+    return _approve(
+        item=locked, label=locked.proposed_label, method=locked.proposed_method or ApprovedLabel.Method.MAJORITY,
+        confidence=locked.proposed_confidence or 0.0, action=ApprovedLabelHistory.Action.APPROVE, actor=reviewer,
+        comment=comment,
     )
 
 
-def agreement_snapshot_record(*, project: Project, language: Language | None = None) -> AgreementSnapshot:
-    """Compute agreement over every regular annotation of the project (× language) and store it."""
+@transaction.atomic
+def review_override(*, item: Item, label: str, reviewer: AbstractBaseUser, comment: str = "") -> ApprovedLabel:
+    """A reviewer sets the label of an item waiting for review, or changes an approved one (history kept)."""
+    locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
+    _check_label(locked.project, label)
+    if locked.status == Item.Status.OPEN:
+        raise ValidationError(f"item {locked.pk} has not been aggregated yet")
+    return _approve(item=locked, label=label, method=ApprovedLabel.Method.REVIEW, confidence=1.0,
+                    action=ApprovedLabelHistory.Action.OVERRIDE, actor=reviewer, comment=comment)
+
+
+@transaction.atomic
+def adjudication_resolve(*, item: Item, label: str, reviewer: AbstractBaseUser) -> ApprovedLabel:
+    """Settle an item of the adjudication queue with the reviewer's label (refused once approved)."""
+    locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
+    _check_label(locked.project, label)
+    if locked.status == Item.Status.APPROVED or ApprovedLabel.objects.filter(item=locked).exists():
+        raise ValidationError(f"item {locked.pk} is already approved")
+    return _approve(item=locked, label=label, method=ApprovedLabel.Method.REVIEW, confidence=1.0,
+                    action=ApprovedLabelHistory.Action.OVERRIDE, actor=reviewer)
+
+
+# --------------------------------------------------------------------------- agreement
+def agreement_snapshot_record(
+    *, project: Project, language: Language | None = None, trigger: str = "manual"
+) -> AgreementSnapshot:
+    """Compute agreement over every regular annotation of the project (× language) and store it,
+    with the counts behind the numbers."""
     from annotation.agreement import agreement_report
 
     rows = Annotation.objects.filter(item__project=project, assignment__is_control=False)
@@ -264,13 +550,144 @@ def agreement_snapshot_record(*, project: Project, language: Language | None = N
         annotators.append(evaluator_id)
         labels.append(label)
     level = project.agreement_level
-    if project.schema_type == Project.SchemaType.ORDINAL:
-        labels = [float(v) for v in labels]
-    report = agreement_report(items, annotators, labels, level=level) if items else {}
-    get = report.get if isinstance(report, dict) else (lambda k: getattr(report, k, None))
+    categories = None
+    if level == "ordinal":
+        categories = list(project.labels.order_by("order", "id").values_list("value", flat=True))
+    elif level == "interval":
+        labels = [float(value) for value in labels]
+    summary: dict = {"n_items": 0, "n_annotators": 0, "n_ratings": 0}
+    if items:
+        try:
+            summary = agreement_report(items, annotators, labels, level=level, categories=categories).to_dict(
+                detail=False
+            )
+        except ValueError as exc:
+            logger.warning("agreement for %s not computed: %s", project.slug, exc)
+    label_counts: dict[str, int] = {}
+    for value in labels:
+        label_counts[str(value)] = label_counts.get(str(value), 0) + 1
+    items_with_k = len([1 for _, n in _counts(items).items() if n >= project.overlap])
     return AgreementSnapshot.objects.create(
-        project=project, language=language, level=level,
-        krippendorff_alpha=get("krippendorff_alpha"), fleiss_kappa=get("fleiss_kappa"),
-        cohen_kappa_mean=get("cohen_kappa_mean"), percent_agreement=get("percent_agreement"),
-        n_items=get("n_items") or 0, n_annotators=get("n_annotators") or 0, n_ratings=get("n_ratings") or 0,
+        project=project, language=language, level=level, trigger=trigger,
+        krippendorff_alpha=summary.get("krippendorff_alpha"), fleiss_kappa=summary.get("fleiss_kappa"),
+        cohen_kappa_mean=summary.get("cohen_kappa_mean"), percent_agreement=summary.get("percent_agreement"),
+        n_items=summary.get("n_items") or 0, n_annotators=summary.get("n_annotators") or 0,
+        n_ratings=summary.get("n_ratings") or 0,
+        counts={"labels": label_counts, "items_with_k_annotations": items_with_k,
+                "fleiss_kappa_note": summary.get("fleiss_kappa_note")},
     )
+
+
+def _counts(values: list) -> dict:
+    out: dict = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return out
+
+
+def agreement_snapshot_if_stale(*, project: Project, language: Language | None) -> AgreementSnapshot | None:
+    """Record an aggregation-triggered snapshot unless nothing changed since the last one."""
+    last = AgreementSnapshot.objects.filter(project=project, language=language).order_by("-created_at").first()
+    annotations = Annotation.objects.filter(item__project=project, assignment__is_control=False)
+    if language is not None:
+        annotations = annotations.filter(item__language=language)
+    latest = annotations.aggregate(latest=Max("updated_at"))["latest"]
+    if latest is None or (last is not None and last.created_at >= latest):
+        return None
+    return agreement_snapshot_record(project=project, language=language, trigger="aggregation")
+
+
+# --------------------------------------------------------------------------- end-user reports
+def _project_for_language(language: Language) -> Project | None:
+    return (
+        Project.objects.filter(languages=language).order_by("id").first()
+        or Project.objects.filter(pools__language=language).order_by("id").first()
+    )
+
+
+@transaction.atomic
+def report_create(
+    *, language: Language | str, input_text: str, model_output: str, category: str,
+    suggested_correction: str = "", contact: str = "",
+) -> Report:
+    """Store a public report; ``language`` is a Language or a tag such as ``urd_Arab``."""
+    from evaluators.languages import LanguageCodeError
+
+    if isinstance(language, str):
+        from annotation.selectors import served_language
+
+        try:
+            found = served_language(language.strip())
+        except LanguageCodeError as exc:
+            raise ValidationError({"language": str(exc)}) from exc
+        if found is None:
+            raise ValidationError({"language": f"{language.strip()} is not a language we serve yet"})
+        language = found
+    if category not in Report.Category.values:
+        raise ValidationError({"category": f"unknown category {category!r}"})
+    if not input_text.strip() or not model_output.strip():
+        raise ValidationError("input text and model output are required")
+    return Report.objects.create(
+        language=language, input_text=input_text.strip(), model_output=model_output.strip(), category=category,
+        suggested_correction=suggested_correction.strip(), contact=contact.strip(),
+    )
+
+
+def _triage_lock(report: Report) -> Report:
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status != Report.Status.NEW:
+        raise ValidationError(f"report {locked.reference} was already triaged ({locked.status})")
+    return locked
+
+
+@transaction.atomic
+def report_accept(
+    *, report: Report, actor: AbstractBaseUser | None = None, project: Project | None = None,
+    priority: float | None = None,
+) -> Item:
+    """Turn a report into a high-priority item of the language's project (an existing item is bumped)."""
+    locked = _triage_lock(report)
+    project = project or _project_for_language(locked.language)
+    if project is None:
+        raise ValidationError(f"no project serves {locked.language.tag}: create one or reject the report")
+    priority = priority if priority is not None else float(getattr(settings, "REPORT_ITEM_PRIORITY", 100.0))
+    digest = content_hash(locked.input_text)
+    item = Item.objects.select_for_update().filter(
+        project=project, language=locked.language, content_hash=digest
+    ).first()
+    if item is None:
+        labels = set(project.labels.values_list("value", flat=True))
+        item = Item.objects.create(
+            project=project, language=locked.language, text=locked.input_text, content_hash=digest,
+            source=Item.Source.REPORT, priority=priority, external_id=f"report:{locked.reference}",
+            prelabel=locked.suggested_correction if locked.suggested_correction in labels else "",
+            metadata={"report": locked.reference, "model_output": locked.model_output,
+                      "category": locked.category, "suggested_correction": locked.suggested_correction},
+        )
+    elif item.priority < priority:
+        item.priority = priority
+        item.save(update_fields=["priority"])
+    locked.status, locked.item, locked.triaged_by = Report.Status.ACCEPTED, item, actor
+    locked.save(update_fields=["status", "item", "triaged_by", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def report_reject(*, report: Report, reason: str, actor: AbstractBaseUser | None = None) -> Report:
+    if not (reason or "").strip():
+        raise ValidationError("a rejection needs a reason")
+    locked = _triage_lock(report)
+    locked.status, locked.resolution, locked.triaged_by = Report.Status.REJECTED, reason.strip(), actor
+    locked.save(update_fields=["status", "resolution", "triaged_by", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def report_mark_duplicate(*, report: Report, of: Report, actor: AbstractBaseUser | None = None) -> Report:
+    if of.pk == report.pk:
+        raise ValidationError("a report cannot duplicate itself")
+    locked = _triage_lock(report)
+    locked.status, locked.duplicate_of, locked.triaged_by = Report.Status.DUPLICATE, of, actor
+    locked.save(update_fields=["status", "duplicate_of", "triaged_by", "updated_at"])
+    return locked
+

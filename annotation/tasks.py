@@ -1,9 +1,28 @@
-"""Periodic upkeep of the assignment queue."""
+"""Celery tasks of the annotation app: thin, idempotent wrappers that load ids and call services."""
 from celery import shared_task
 
-from annotation.services import assignments_expire
+from annotation.models import Project
+from annotation.services import aggregation_batch_run, agreement_snapshot_if_stale, assignments_expire
+from evaluators.models import Language
 
 
 @shared_task(name="annotation.expire_leases")
 def expire_leases() -> int:
     return assignments_expire()
+
+
+@shared_task(name="annotation.record_agreement")
+def record_agreement(project_id: int, language_id: int | None = None) -> int | None:
+    """Snapshot agreement of one project × language after an aggregation (skipped when nothing changed)."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return None
+    language = Language.objects.filter(pk=language_id).first() if language_id else None
+    snapshot = agreement_snapshot_if_stale(project=project, language=language)
+    return snapshot.pk if snapshot else None
+
+
+@shared_task(name="annotation.aggregate")
+def aggregate(project_id: int) -> int:
+    project = Project.objects.filter(pk=project_id).first()
+    return aggregation_batch_run(project=project) if project else 0
