@@ -1,3 +1,23 @@
 """HTML pages of the annotation app."""
+from django.urls import path
+
+from annotation import views
+
 app_name = "annotation"
-urlpatterns: list = []
+urlpatterns = [
+    path("work/", views.workspace, name="workspace"),
+    path("work/assignments/<int:pk>/", views.assignment_page, name="assignment"),
+    path("work/assignments/<int:pk>/submit/", views.assignment_submit, name="assignment_submit"),
+    path("work/assignments/<int:pk>/skip/", views.assignment_skip, name="assignment_skip"),
+    path("work/assignments/<int:pk>/flag/", views.assignment_flag, name="assignment_flag"),
+    path("work/annotations/<int:pk>/undo/", views.annotation_undo, name="annotation_undo"),
+    path("work/annotations/<int:pk>/", views.annotation_edit, name="annotation_edit"),
+    path("work/annotations/<int:pk>/relabel/", views.annotation_relabel, name="annotation_relabel"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("review/items/<int:pk>/", views.review_resolve, name="review_resolve"),
+    path("console/agreement/", views.agreement_dashboard, name="agreement"),
+    path("console/reports/", views.report_triage, name="report_triage"),
+    path("console/reports/<int:pk>/<str:action>/", views.report_triage_action, name="report_triage_action"),
+    path("report/", views.report_create, name="report_create"),
+    path("report/<str:reference>/", views.report_status, name="report_status"),
+]

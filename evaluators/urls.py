@@ -1,3 +1,18 @@
 """HTML pages of the evaluators app."""
+from django.urls import path
+
+from evaluators import views
+
 app_name = "evaluators"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("guidelines/<slug:slug>/", views.guideline_detail, name="guideline"),
+    path("calibration/<int:pool_id>/", views.calibration, name="calibration"),
+    path("calibration/attempts/<int:attempt_id>/result/", views.calibration_result, name="calibration_result"),
+    path("console/", views.console, name="console"),
+    path("console/guidelines/", views.console_guidelines, name="console_guidelines"),
+    path("console/guidelines/<slug:slug>/", views.console_guideline_edit, name="console_guideline_edit"),
+    path("console/guidelines/<slug:slug>/diff/", views.console_guideline_diff, name="console_guideline_diff"),
+]

@@ -1,0 +1,333 @@
+"""HTML pages of the evaluators app: log in, the evaluator's dashboard, guidelines (read,
+acknowledge, publish, diff), calibration, and the console's front page.
+
+Views only read (through selectors or the small read helpers below) and call services.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.html import escape, linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from annotation.models import Annotation, Project
+from evaluators.models import (
+    CalibrationAttempt,
+    CalibrationItem,
+    GuidelineAcknowledgement,
+    GuidelineVersion,
+    PoolMembership,
+)
+from evaluators.selectors import (
+    control_accuracy,
+    guideline_addenda_for,
+    guideline_current,
+    guideline_diff,
+    memberships_for,
+)
+from evaluators.services import guideline_acknowledge, guideline_draft, guideline_draft_update, guideline_publish
+
+LOGIN_URL = reverse_lazy("evaluators:login")
+
+
+def evaluator_required(view):
+    """Logged in, else to our own login page (independent of settings.LOGIN_URL)."""
+    return login_required(view, login_url=LOGIN_URL)
+
+
+def staff_required(view):
+    """Console pages: anonymous users go to the login page, logged-in non-staff get a 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied(_("Staff only."))
+        return view(request, *args, **kwargs)
+
+    return evaluator_required(wrapper)
+
+
+def render_guideline(body: str) -> str:
+    """Sanitised HTML of a guideline body (the evaluators app's renderer when present)."""
+    try:
+        from evaluators.rendering import render_markdown
+    except ImportError:  # pragma: no cover - the renderer lands with the guidelines work
+        return linebreaks(escape(body))
+    return render_markdown(body)
+
+
+def guideline_diff_lines(old: GuidelineVersion | None, new: GuidelineVersion) -> list[tuple[str, str]]:
+    """(kind, text) lines of ``evaluators.selectors.guideline_diff`` for display; kind is one of
+    "add", "del", "same" or "hunk". Without an older version every line is new."""
+    if old is None:
+        return [("add", line) for line in new.body.splitlines()]
+    lines = []
+    for line in guideline_diff(old=old, new=new):
+        if line.startswith(("+++", "---")):
+            continue
+        if line.startswith("@@"):
+            lines.append(("hunk", line))
+        elif line.startswith("+"):
+            lines.append(("add", line[1:]))
+        elif line.startswith("-"):
+            lines.append(("del", line[1:]))
+        else:
+            lines.append(("same", line[1:]))
+    return lines
+
+
+# --- read helpers (evaluator-scoped) ------------------------------------------------------------
+
+def my_control_accuracy(memberships) -> tuple[float | None, int]:
+    """Rolling control accuracy over all of the user's pools (evaluators.selectors.control_accuracy)."""
+    results = [control_accuracy(membership=m) for m in memberships]
+    correct, total = sum(r.correct for r in results), sum(r.total for r in results)
+    return (correct / total if total else None), total
+
+
+def pending_guidelines(*, user) -> list[GuidelineVersion]:
+    """Current published guideline versions of the user's projects that the user has not acknowledged."""
+    project_ids = set(
+        PoolMembership.objects.filter(user=user).exclude(state=PoolMembership.State.REMOVED)
+        .values_list("pool__project_id", flat=True)
+    )
+    pending = []
+    for project in Project.objects.filter(pk__in=project_ids).order_by("name"):
+        version = guideline_current(project=project)
+        if version and not GuidelineAcknowledgement.objects.filter(user=user, version=version).exists():
+            pending.append(version)
+    return pending
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("evaluators:dashboard")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("evaluators:login")
+
+
+# --- evaluator pages ----------------------------------------------------------------------------
+
+@evaluator_required
+def dashboard(request):
+    user = request.user
+    today = timezone.localdate()
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    memberships = list(memberships_for(user=user).exclude(state=PoolMembership.State.REMOVED)
+                       .order_by("pool__project__name", "pool__language__code"))
+    per_pool = {
+        (r["item__project_id"], r["item__language_id"]): r
+        for r in Annotation.objects.filter(evaluator=user, assignment__is_control=False)
+        .values("item__project_id", "item__language_id")
+        .annotate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
+    }
+    rows = []
+    for membership in memberships:
+        pool = membership.pool
+        counts = per_pool.get((pool.project_id, pool.language_id), {})
+        accuracy = control_accuracy(membership=membership)
+        rows.append({
+            "membership": membership, "pool": pool, "language": pool.language, "project": pool.project,
+            "today": counts.get("today", 0), "total": counts.get("total", 0),
+            "accuracy": accuracy.accuracy, "n_controls": accuracy.total,
+            "needs_calibration": membership.state in (PoolMembership.State.INVITED, PoolMembership.State.CALIBRATING),
+        })
+    mine = Annotation.objects.filter(evaluator=user)
+    accuracy, n_controls = my_control_accuracy(memberships)
+    languages = sorted({row["language"] for row in rows}, key=lambda lang: lang.code)
+    context = {
+        "rows": rows,
+        "languages": languages,
+        "pending_guidelines": pending_guidelines(user=user),
+        "pending_calibration": [r for r in rows if r["needs_calibration"]],
+        "count_today": mine.filter(created_at__gte=start).count(),
+        "count_total": mine.count(),
+        "accuracy": accuracy,
+        "n_controls": n_controls,
+        "can_work": any(r["membership"].state == PoolMembership.State.QUALIFIED for r in rows),
+    }
+    return render(request, "evaluators/dashboard.html", context)
+
+
+@evaluator_required
+def guideline_detail(request, slug):
+    """The current guideline of a project the user works on (or any project, for staff)."""
+    project = get_object_or_404(Project, slug=slug)
+    member = PoolMembership.objects.filter(pool__project=project, user=request.user).exists()
+    if not request.user.is_staff and not member:
+        raise Http404
+    version = guideline_current(project=project)
+    if version is None:
+        raise Http404
+    acknowledged = GuidelineAcknowledgement.objects.filter(user=request.user, version=version).exists()
+    previous_ack = (
+        GuidelineAcknowledgement.objects.filter(user=request.user, version__guideline=version.guideline)
+        .exclude(version=version).select_related("version").order_by("-version__major", "-version__minor").first()
+    )
+    diff = guideline_diff_lines(previous_ack.version, version) if previous_ack and not acknowledged else None
+    if request.method == "POST":
+        try:
+            guideline_acknowledge(user=request.user, version=version)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("evaluators:guideline", slug=slug)
+        messages.success(request, _("Thank you: guideline version %(v)s acknowledged.") % {"v": version.label})
+        return redirect(request.POST.get("next") or reverse("evaluators:dashboard"))
+    return render(request, "evaluators/guideline.html", {
+        "project": project, "version": version, "body_html": mark_safe(render_guideline(version.body)),  # noqa: S308 - sanitised renderer
+        "acknowledged": acknowledged, "previous": previous_ack.version if previous_ack else None, "diff": diff,
+        "addenda": [(a, mark_safe(render_guideline(a.body)))  # noqa: S308 - sanitised renderer
+                    for a in guideline_addenda_for(version=version, user=request.user)],
+    })
+
+
+# --- console ------------------------------------------------------------------------------------
+
+@staff_required
+def console(request):
+    return render(request, "evaluators/console.html", {})
+
+
+@staff_required
+def console_guidelines(request):
+    projects = Project.objects.order_by("name")
+    rows = [{"project": p, "current": guideline_current(project=p)} for p in projects]
+    return render(request, "evaluators/console_guidelines.html", {"rows": rows})
+
+
+@staff_required
+def console_guideline_edit(request, slug):
+    """Publish a new version of a project's guideline, then show what changed."""
+    project = get_object_or_404(Project, slug=slug)
+    current = guideline_current(project=project)
+    versions = GuidelineVersion.objects.filter(guideline__project=project).order_by("-major", "-minor")
+    error = None
+    if request.method == "POST":
+        body = request.POST.get("body", "").strip()
+        bump = request.POST.get("bump", "minor")
+        if not body:
+            error = _("The guideline text cannot be empty.")
+        else:
+            try:
+                draft = versions.filter(status=GuidelineVersion.Status.DRAFT).first()
+                if draft is None:
+                    draft = guideline_draft(project=project, body=body, bump=bump, author=request.user)
+                else:  # an unpublished draft left behind: publish this text as that version
+                    draft = guideline_draft_update(version=draft, body=body)
+                published = guideline_publish(version=draft, actor=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Version %(v)s published.") % {"v": published.label})
+                url = reverse("evaluators:console_guideline_diff", kwargs={"slug": slug})
+                return redirect(f"{url}?to={published.pk}")
+    return render(request, "evaluators/console_guideline_edit.html", {
+        "project": project, "current": current, "versions": versions, "error": error,
+        "body": request.POST.get("body") if request.method == "POST" else (current.body if current else ""),
+    })
+
+
+@staff_required
+def console_guideline_diff(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    versions = GuidelineVersion.objects.filter(guideline__project=project, status=GuidelineVersion.Status.PUBLISHED)
+    to = get_object_or_404(versions, pk=request.GET.get("to")) if request.GET.get("to") else versions.first()
+    if to is None:
+        raise Http404
+    older = versions.filter(Q(major__lt=to.major) | Q(major=to.major, minor__lt=to.minor))
+    frm = get_object_or_404(versions, pk=request.GET.get("from")) if request.GET.get("from") else older.first()
+    lines = guideline_diff_lines(frm, to)
+    pending = PoolMembership.objects.filter(pool__project=project).exclude(state=PoolMembership.State.REMOVED)
+    pending = pending.exclude(user__acknowledgements__version=to).values("user").distinct().count()
+    return render(request, "evaluators/console_guideline_diff.html", {
+        "project": project, "frm": frm, "to": to, "lines": lines, "pending": pending,
+        "added": sum(k == "add" for k, _ in lines), "removed": sum(k == "del" for k, _ in lines),
+    })
+
+
+# --- calibration --------------------------------------------------------------------------------
+# Answers are kept in the session until the last gold item, then scored in one call of
+# evaluators.services.calibration_attempt_submit (nothing is scored or stored before that).
+
+def _cal_key(attempt) -> str:
+    return f"parity_calibration_{attempt.pk}"
+
+
+@evaluator_required
+def calibration(request, pool_id):
+    """Gold items one at a time; after the last one the attempt is scored and the result shown."""
+    from evaluators.services import calibration_attempt_start, calibration_attempt_submit
+
+    membership = get_object_or_404(
+        PoolMembership.objects.select_related("pool__project", "pool__language"), pool_id=pool_id, user=request.user
+    )
+    if membership.state == PoolMembership.State.QUALIFIED:
+        messages.info(request, _("You are already qualified in this pool."))
+        return redirect("evaluators:dashboard")
+    try:
+        attempt = calibration_attempt_start(user=request.user, pool=membership.pool)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("evaluators:dashboard")
+    answers: dict[str, str] = request.session.get(_cal_key(attempt), {})
+    remaining = [pk for pk in attempt.item_order if str(pk) not in answers]
+    if request.method == "POST" and remaining:
+        label = request.POST.get("label", "")
+        if str(request.POST.get("item")) == str(remaining[0]) and membership.pool.project.labels.filter(
+            value=label
+        ).exists():
+            answers[str(remaining[0])] = label
+            request.session[_cal_key(attempt)] = answers
+            remaining = remaining[1:]
+        if remaining:
+            return redirect("evaluators:calibration", pool_id=pool_id)
+    if not remaining:
+        try:
+            attempt = calibration_attempt_submit(
+                user=request.user, attempt_id=attempt.pk, answers={int(k): v for k, v in answers.items()}
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            request.session.pop(_cal_key(attempt), None)
+            return redirect("evaluators:dashboard")
+        request.session.pop(_cal_key(attempt), None)
+        return redirect("evaluators:calibration_result", attempt_id=attempt.pk)
+    item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
+    total = len(attempt.item_order)
+    done = total - len(remaining)
+    return render(request, "evaluators/calibration.html", {
+        "membership": membership, "pool": membership.pool, "attempt": attempt, "item": item,
+        "language": membership.pool.language, "labels": list(membership.pool.project.labels.all()),
+        "position": done + 1, "total": total, "percent": round(100 * done / total) if total else 0,
+    })
+
+
+@evaluator_required
+def calibration_result(request, attempt_id):
+    attempt = get_object_or_404(
+        CalibrationAttempt.objects.select_related("round__pool__project", "round__pool__language"),
+        pk=attempt_id, user=request.user,
+    )
+    if attempt.status == CalibrationAttempt.Status.IN_PROGRESS:
+        return redirect("evaluators:calibration", pool_id=attempt.round.pool_id)
+    answers = list(attempt.answers.select_related("item"))
+    return render(request, "evaluators/calibration_result.html", {
+        "attempt": attempt, "pool": attempt.round.pool, "language": attempt.round.pool.language,
+        "mistakes": [a for a in answers if not a.correct], "n_correct": sum(a.correct for a in answers),
+        "n_total": len(answers), "passed": attempt.status == CalibrationAttempt.Status.PASSED,
+    })
