@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from learner.models import ModelVersion, SampledItem, SamplingRun, TrainingRun
+from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.services import model_version_rollback, training_run_create
 
 
@@ -38,7 +38,16 @@ class SampledItemInline(admin.TabularInline):
     raw_id_fields = ["item"]
 
 
+class ScoringShardInline(admin.TabularInline):
+    model = ScoringShard
+    extra = 0
+    fields = ["language", "index", "id_from", "id_to", "status", "n_scored", "finished_at"]
+    readonly_fields = fields
+
+
 @admin.register(SamplingRun)
 class SamplingRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "strategy", "budget", "status", "created_at"]
-    inlines = [SampledItemInline]
+    list_display = ["id", "project", "strategy", "allocation_mode", "budget", "status", "created_at"]
+    list_filter = ["allocation_mode", "strategy", "status"]
+    readonly_fields = ["allocation"]
+    inlines = [ScoringShardInline, SampledItemInline]

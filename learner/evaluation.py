@@ -25,7 +25,7 @@ def classification_metrics(classes: list[str], probs: np.ndarray, truth_labels: 
     return {
         "macro_f1": float(f1_score(truth, predicted, average="macro", labels=range(len(classes)), zero_division=0)),
         "accuracy": float(accuracy_score(truth, predicted)),
-        "per_class_f1": {c: float(f) for c, f in zip(classes, per_class)},
+        "per_class_f1": {c: float(f) for c, f in zip(classes, per_class, strict=False)},
         "ece": expected_calibration_error(probs, truth),
         "n_eval": int(len(truth)),
     }

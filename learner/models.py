@@ -73,12 +73,16 @@ class TrainingRun(models.Model):
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="training_progress_range")
         ]
 
+    def __str__(self) -> str:
+        return f"training run {self.pk} ({self.backend}, {self.status})"
+
 
 class SamplingRun(models.Model):
     project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="sampling_runs")
     strategy = models.CharField(max_length=32, default="entropy")
     backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NGRAM)
     budget = models.PositiveIntegerField()
+    allocation_mode = models.CharField(max_length=16, default="parity", help_text="parity or uniform")
     allocation = models.JSONField(default=dict, blank=True, help_text="Items per language and why")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.FloatField(default=0.0)
@@ -88,6 +92,9 @@ class SamplingRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sampling run {self.pk} ({self.strategy}, {self.allocation_mode}, budget {self.budget})"
 
 
 class SampledItem(models.Model):
@@ -99,3 +106,27 @@ class SampledItem(models.Model):
     class Meta:
         ordering = ["run", "rank"]
         constraints = [models.UniqueConstraint(fields=["run", "item"], name="sampled_item_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} item {self.item_id} ({self.score:.3f})"
+
+
+class ScoringShard(models.Model):
+    """One id range of one language's pool, scored by one worker; the last shard to finish merges them."""
+
+    run = models.ForeignKey(SamplingRun, on_delete=models.CASCADE, related_name="shards")
+    language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="+")
+    index = models.PositiveIntegerField()
+    id_from = models.BigIntegerField(null=True, blank=True, help_text="First item id (inclusive); empty: open")
+    id_to = models.BigIntegerField(null=True, blank=True, help_text="Last item id (exclusive); empty: open")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    result = models.JSONField(default=dict, blank=True)
+    n_scored = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "language", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "language", "index"], name="scoring_shard_unique")]
+
+    def __str__(self) -> str:
+        return f"shard {self.index} of run {self.run_id} ({self.status})"

@@ -28,6 +28,7 @@ class SimulationConfig:
     annotator_accuracy: float = 0.85
     learner: str = "ngram"
     strategy: str = "entropy"
+    allocation: str = "parity"
     seed: int = 0
     via_broker: bool = False
     broker_timeout: float = 600.0
@@ -111,7 +112,7 @@ class Simulation:
     def run_round(self, number: int) -> RoundResult:
         sampling = sampling_run_execute(
             project=self.project, budget=self.config.budget, strategy=self.config.strategy,
-            seed=self.config.seed + number,
+            seed=self.config.seed + number, allocation=self.config.allocation,
         )
         picked = {
             row["item__language__code"] + "_" + row["item__language__script"]: row["n"]

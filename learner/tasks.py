@@ -1,10 +1,40 @@
 """Celery tasks: thin, idempotent wrappers that load ids and call services."""
 from celery import shared_task
+from django.conf import settings
 
-from learner.services import training_run_execute
+from annotation.models import Project
+from learner.services import retrain_due as retrain_due_service
+from learner.services import sampling_run_execute, scoring_shard_execute, training_run_execute
 
 
 @shared_task(bind=True, acks_late=True, name="learner.train_model")
 def train_model(self, run_id: int) -> dict:
     run = training_run_execute(run_id=run_id)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="learner.retrain_due")
+def retrain_due() -> dict:
+    """Run by the django-celery-beat schedule (editable in the admin console)."""
+    runs = retrain_due_service()
+    return {"runs": [run.pk for run in runs]}
+
+
+@shared_task(acks_late=True, name="learner.score_shard")
+def score_shard(shard_id: int) -> dict:
+    shard = scoring_shard_execute(shard_id=shard_id)
+    return {"shard": shard.pk, "status": shard.status, "n_scored": shard.n_scored}
+
+
+@shared_task(acks_late=True, name="learner.resample_pool")
+def resample_pool(project_id: int) -> dict:
+    """After a promotion: rescore the pool with the new champion and feed the queue."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return {"run": None}
+    run = sampling_run_execute(
+        project=project, budget=int(getattr(settings, "LEARNER_RESAMPLE_BUDGET", 100)),
+        strategy=getattr(settings, "LEARNER_SAMPLING_STRATEGY", "entropy"),
+        allocation=getattr(settings, "LEARNER_ALLOCATION", "parity"),
+    )
     return {"run": run.pk, "status": run.status}

@@ -17,6 +17,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 
 @dataclass
@@ -29,6 +30,28 @@ class NgramConfig:
     class_weight: str | None = None
     max_iter: int = 1000
     seed: int = 0
+
+
+def _svd_embed(features, dim: int, seed: int):
+    """Rows of a sparse TF-IDF matrix -> (n, <=dim) L2-normalised dense float32 tensor (TruncatedSVD)."""
+    import torch
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    n, width = features.shape
+    components = min(dim, n - 1, width - 1)
+    if components < 1:
+        dense = features.toarray() if hasattr(features, "toarray") else np.asarray(features)
+        return torch.from_numpy(np.ascontiguousarray(dense, dtype=np.float32))
+    reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(features)
+    return torch.from_numpy(np.ascontiguousarray(normalize(reduced), dtype=np.float32))
+
+
+def tfidf_embed(texts: list[str], dim: int = 64, seed: int = 0):
+    """Model-free embeddings for cold start: char 1-3 TF-IDF fitted on ``texts``, then TruncatedSVD."""
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, max_features=50_000,
+                                 dtype=np.float32)
+    return _svd_embed(vectorizer.fit_transform(texts), dim, seed)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -67,10 +90,13 @@ class NgramClassifier:
         if len(self.seen) < 2:  # logistic regression needs two classes; predict the only one seen
             self.vectorizer, self.coef, self.intercept = None, None, None
             return
-        self.learner = ActiveLearner(
-            estimator=self._pipeline(), query_strategy=entropy_sampling,
-            X_training=np.asarray(texts, dtype=object), y_training=np.asarray(labels, dtype=object),
-        )
+        # One BLAS thread: on a few thousand sparse rows extra threads only fight each other (10x slower
+        # on a busy 2-core worker).
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.learner = ActiveLearner(
+                estimator=self._pipeline(), query_strategy=entropy_sampling,
+                X_training=np.asarray(texts, dtype=object), y_training=np.asarray(labels, dtype=object),
+            )
         pipeline = self.learner.estimator
         self.vectorizer = pipeline.named_steps["tfidf"]
         clf: LogisticRegression = pipeline.named_steps["clf"]
@@ -104,6 +130,12 @@ class NgramClassifier:
         out[:, columns] = probs
         return out
 
+    def embed(self, texts: list[str], dim: int = 64):
+        """(n, <=dim) embeddings for batch diversity: the model's own TF-IDF rows reduced by TruncatedSVD."""
+        if self.vectorizer is None:
+            return tfidf_embed(texts, dim, self.config.seed)
+        return _svd_embed(self.vectorizer.transform(texts), dim, self.config.seed)
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"backend": "ngram", "classes": self.classes, "seen": self.seen, "config": asdict(self.config)}
@@ -111,7 +143,8 @@ class NgramClassifier:
             vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
             (directory / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
             save_file(
-                {"idf": np.ascontiguousarray(self.vectorizer.idf_, dtype=np.float32), "coef": self.coef, "intercept": self.intercept},
+                {"idf": np.ascontiguousarray(self.vectorizer.idf_, dtype=np.float32), "coef": self.coef,
+                 "intercept": self.intercept},
                 str(directory / "model.safetensors"),
             )
         (directory / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

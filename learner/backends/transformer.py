@@ -132,6 +132,60 @@ class LoraClassifier:
                 out[idx] = self.model(**self._encode([texts[i] for i in idx])).logits.float().cpu()
         return out
 
+    def _buckets(self, texts: list[str], batch_size: int):
+        """Length-sorted batches (indices into ``texts``): neighbours in a batch pad to about the same length."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            yield order[start:start + batch_size]
+
+    @torch.inference_mode()
+    def probs_tensor(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
+        """(N, C) softmax probabilities in input order, left on the model's device (for on-device top-k)."""
+        self.model.eval()
+        out = torch.empty((len(texts), len(self.classes)), dtype=torch.float32, device=self.device)
+        for idx in self._buckets(texts, batch_size):
+            with _autocast(self.device):
+                logits = self.model(**self._encode([texts[i] for i in idx])).logits
+            out[torch.tensor(idx, device=self.device)] = torch.softmax(logits.float(), dim=-1)
+        return out
+
+    @torch.inference_mode()
+    def mc_probs(self, texts: list[str], passes: int = 8, batch_size: int = 64) -> torch.Tensor:
+        """(T, N, C) probabilities from T MC-dropout passes (only the dropout modules in train mode)."""
+        from learner.strategies import mc_dropout_probs
+
+        self.model.eval()
+        dropouts = [m for m in self.model.modules() if isinstance(m, torch.nn.Dropout)]
+        out = torch.empty((passes, len(texts), len(self.classes)), dtype=torch.float32, device=self.device)
+        try:
+            for module in dropouts:
+                module.train()
+            for idx in self._buckets(texts, batch_size):
+                batch = self._encode([texts[i] for i in idx])
+
+                def forward(inputs):
+                    with _autocast(self.device):
+                        return self.model(**inputs).logits.float()
+
+                out[:, torch.tensor(idx, device=self.device)] = mc_dropout_probs(forward, batch, passes)
+        finally:
+            self.model.eval()
+        return out
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
+        """(N, hidden) mean-pooled last hidden states, on the model's device (batch diversity)."""
+        self.model.eval()
+        hidden = self.model.config.hidden_size
+        out = torch.empty((len(texts), hidden), dtype=torch.float32, device=self.device)
+        for idx in self._buckets(texts, batch_size):
+            batch = self._encode([texts[i] for i in idx])
+            with _autocast(self.device):
+                states = self.model(**batch, output_hidden_states=True).hidden_states[-1].float()
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            out[torch.tensor(idx, device=self.device)] = (states * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return out
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)

@@ -49,9 +49,9 @@ def test_simulate_reads_sib200_layout(tmp_path):
         folder.mkdir()
         (folder / "labels.txt").write_text("politics\nsports\n")
         for split, n in (("train", 30), ("test", 10)):
+            topic = {0: ("sports", "goal match"), 1: ("politics", "vote law")}
             rows = ["index_id\tcategory\ttext"] + [
-                f"{i}\t{'politics' if i % 2 else 'sports'}\t{'vote law' if i % 2 else 'goal match'} sentence {split} {i}"
-                for i in range(n)
+                f"{i}\t{topic[i % 2][0]}\t{topic[i % 2][1]} sentence {split} {i}" for i in range(n)
             ]
             (folder / f"{split}.tsv").write_text("\n".join(rows) + "\n")
     call_command("simulate", rounds=1, budget=10, data=str(tmp_path), languages="hau_Latn,urd_Arab")

@@ -7,7 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.corpora import SIB_LABELS, CorpusError, labels_of, load_sib200, synthetic_corpus
+from learner.allocation import MODES
 from learner.backends import BackendError
+from learner.scoring import STRATEGIES
 from learner.simulation import Simulation, SimulationConfig
 
 
@@ -21,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--languages", default="hau_Latn,amh_Ethi,urd_Arab")
         parser.add_argument("--annotator-accuracy", type=float, default=0.85)
         parser.add_argument("--learner", choices=["ngram", "transformer"], default="ngram")
-        parser.add_argument("--strategy", choices=["entropy", "margin", "least_confidence"], default="entropy")
+        parser.add_argument("--strategy", choices=list(STRATEGIES), default="entropy")
+        parser.add_argument("--allocation", choices=list(MODES), default="parity",
+                            help="split each round's budget by the macro-F1 gap (parity) or evenly (uniform)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--via-broker", action="store_true",
                             help="send training runs through the celery broker and wait for a worker")
@@ -42,6 +46,7 @@ class Command(BaseCommand):
         config = SimulationConfig(
             rounds=options["rounds"], budget=options["budget"], annotator_accuracy=options["annotator_accuracy"],
             learner=options["learner"], strategy=options["strategy"], seed=options["seed"],
+            allocation=options["allocation"],
             via_broker=options["via_broker"], learner_config=learner_config,
         )
         try:
