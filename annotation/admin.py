@@ -154,3 +154,9 @@ class ReportAdmin(admin.ModelAdmin):
         original = reports[0]
         self._each(request, queryset.exclude(pk=original.pk),
                    lambda r: services.report_mark_duplicate(report=r, of=original, actor=request.user))
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["value", "display", "project", "order"]
+    list_filter = ["project"]

@@ -499,3 +499,27 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description="Mark as read", permissions=["change"])
     def mark_read(self, request, queryset):
         queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+@admin.register(EvaluatorLanguage)
+class EvaluatorLanguageAdmin(admin.ModelAdmin):
+    list_display = ["profile", "language", "proficiency", "dialect"]
+    list_filter = ["language", "proficiency"]
+
+
+@admin.register(GuidelineAddendum)
+class GuidelineAddendumAdmin(admin.ModelAdmin):
+    list_display = ["version", "language"]
+    list_filter = ["language"]
+
+
+@admin.register(CalibrationItem)
+class CalibrationItemAdmin(admin.ModelAdmin):
+    list_display = ["id", "round", "reference_label"]
+    list_filter = ["round"]
+
+
+@admin.register(CalibrationAnswer)
+class CalibrationAnswerAdmin(admin.ModelAdmin):
+    list_display = ["id", "attempt", "item", "label", "correct"]
+    list_filter = ["correct"]

@@ -51,3 +51,15 @@ class SamplingRunAdmin(admin.ModelAdmin):
     list_filter = ["allocation_mode", "strategy", "status"]
     readonly_fields = ["allocation"]
     inlines = [ScoringShardInline, SampledItemInline]
+
+
+@admin.register(SampledItem)
+class SampledItemAdmin(admin.ModelAdmin):
+    list_display = ["run", "item", "rank", "score"]
+    raw_id_fields = ["item"]
+
+
+@admin.register(ScoringShard)
+class ScoringShardAdmin(admin.ModelAdmin):
+    list_display = ["id", "run", "language", "index", "id_from", "id_to", "status", "n_scored"]
+    list_filter = ["status"]

@@ -3,8 +3,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _artifacts_in_tmp(settings, tmp_path):
-    """Every test writes model artifacts into its own folder."""
+    """Every test writes model artifacts and local state into its own folder."""
     settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    settings.VAR_DIR = tmp_path / "var"  # e.g. demo credentials never overwrite a developer's
     settings.STORAGES = {
         **settings.STORAGES,
         "artifacts": {"BACKEND": "django.core.files.storage.FileSystemStorage",
