@@ -24,6 +24,7 @@ from django.db import transaction
 
 from annotation.hashing import content_hash
 from annotation.models import Item, Project
+from annotation.selectors import items_not_stored
 from evaluators.languages import LanguageCodeError, parse_tag
 
 FORMATS = ("csv", "tsv", "jsonl", "labelstudio")
@@ -316,18 +317,7 @@ def _insert(open_file: Opener, fmt: str, project: Project, source: str, duplicat
     def flush() -> None:
         if not batch:
             return
-        have_hashes = set(
-            Item.objects.filter(project=project, content_hash__in=[i.content_hash for i in batch])
-            .values_list("content_hash", "language_id")
-        )
-        have_ids = set(
-            Item.objects.filter(project=project, external_id__in=[i.external_id for i in batch if i.external_id])
-            .values_list("external_id", flat=True)
-        )
-        fresh = [
-            i for i in batch
-            if (i.content_hash, i.language_id) not in have_hashes and not (i.external_id and i.external_id in have_ids)
-        ]
+        fresh = items_not_stored(project=project, candidates=batch)
         result.skipped_existing += len(batch) - len(fresh)
         Item.objects.bulk_create(fresh, batch_size=BATCH_SIZE)
         result.created += len(fresh)

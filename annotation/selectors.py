@@ -79,3 +79,19 @@ def served_language(tag: str):
         pools__language=language
     ).exists()
     return language if served else None
+
+
+def items_not_stored(*, project, candidates: list) -> list:
+    """The unsaved ``candidates`` whose text (per language) and external id the project does not have yet."""
+    have_hashes = set(
+        Item.objects.filter(project=project, content_hash__in=[i.content_hash for i in candidates])
+        .values_list("content_hash", "language_id")
+    )
+    have_ids = set(
+        Item.objects.filter(project=project, external_id__in=[i.external_id for i in candidates if i.external_id])
+        .values_list("external_id", flat=True)
+    )
+    return [
+        i for i in candidates
+        if (i.content_hash, i.language_id) not in have_hashes and not (i.external_id and i.external_id in have_ids)
+    ]

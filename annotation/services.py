@@ -38,6 +38,7 @@ from annotation.models import (
     Project,
     Report,
 )
+from annotation.selectors import items_not_stored
 from annotation.signals import annotation_submitted
 from evaluators.models import Language, Pool
 from evaluators.selectors import guideline_current, guideline_is_acknowledged, pools_qualified_for
@@ -90,19 +91,7 @@ def items_create(*, project: Project, items: Iterable[NewItem], source: str = It
             content_hash=digest, source=source, split=new.split, reference_label=new.reference_label,
             is_control=new.is_control, priority=new.priority, metadata=new.metadata or {}, prelabel=new.prelabel,
         ))
-    existing_hashes = set(
-        Item.objects.filter(project=project, content_hash__in=[r.content_hash for r in rows])
-        .values_list("content_hash", "language_id")
-    )
-    existing_ids = set(
-        Item.objects.filter(project=project, external_id__in=[r.external_id for r in rows if r.external_id])
-        .values_list("external_id", flat=True)
-    )
-    fresh = [
-        r for r in rows
-        if (r.content_hash, r.language.pk) not in existing_hashes
-        and (not r.external_id or r.external_id not in existing_ids)
-    ]
+    fresh = items_not_stored(project=project, candidates=rows)
     return Item.objects.bulk_create(fresh, batch_size=1000)
 
 
