@@ -65,6 +65,9 @@ class TrainingRun(models.Model):
     trigger = models.CharField(max_length=16, default="manual")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it; a stale one may be taken over"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

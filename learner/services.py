@@ -89,19 +89,39 @@ def training_run_create(
     return run
 
 
+class RunBusy(Exception):
+    """Another worker holds a live lease on the run: this delivery must wait, not train twice."""
+
+    def __init__(self, run_id: int, retry_in: float) -> None:
+        super().__init__(f"training run {run_id} is running elsewhere; retry in {retry_in:.0f}s")
+        self.retry_in = retry_in
+
+
+def run_lease_seconds() -> float:
+    return float(_setting("LEARNER_RUN_LEASE_SECONDS", 1800))
+
+
 def _claim(run_id: int) -> TrainingRun | None:
+    """Take the run, or say why not. A RUNNING run whose heartbeat is fresh belongs to a live worker
+    (RunBusy); one whose heartbeat went stale was left by a killed worker and is taken over."""
+    now = timezone.now()
     with transaction.atomic():
         run = TrainingRun.objects.select_for_update().get(pk=run_id)
         if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
             return None  # a redelivered message: the work is done
-        run.status, run.started_at = RunStatus.RUNNING, run.started_at or timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        lease = run_lease_seconds()
+        if run.status == RunStatus.RUNNING and run.heartbeat_at is not None:
+            age = (now - run.heartbeat_at).total_seconds()
+            if age < lease:
+                raise RunBusy(run.pk, lease - age)
+        run.status, run.started_at, run.heartbeat_at = RunStatus.RUNNING, run.started_at or now, now
+        run.save(update_fields=["status", "started_at", "heartbeat_at"])
         return run
 
 
 def _progress(run: TrainingRun, value: float, message: str = "", on_progress: Callable | None = None) -> None:
     value = min(1.0, max(0.0, value))
-    TrainingRun.objects.filter(pk=run.pk).update(progress=value, message=message)
+    TrainingRun.objects.filter(pk=run.pk).update(progress=value, message=message, heartbeat_at=timezone.now())
     if on_progress:
         on_progress(value, message)
 

@@ -3,13 +3,17 @@ from celery import shared_task
 from django.conf import settings
 
 from annotation.models import Project
+from learner.services import RunBusy, sampling_run_execute, scoring_shard_execute, training_run_execute
 from learner.services import retrain_due as retrain_due_service
-from learner.services import sampling_run_execute, scoring_shard_execute, training_run_execute
 
 
-@shared_task(bind=True, acks_late=True, name="learner.train_model")
+@shared_task(bind=True, acks_late=True, name="learner.train_model", max_retries=None)
 def train_model(self, run_id: int) -> dict:
-    run = training_run_execute(run_id=run_id)
+    try:
+        run = training_run_execute(run_id=run_id)
+    except RunBusy as busy:
+        # A live worker has it: come back once its lease could have lapsed, never train in parallel.
+        raise self.retry(countdown=max(5.0, busy.retry_in)) from busy
     return {"run": run.pk, "status": run.status}
 
 

@@ -2,10 +2,12 @@
 idempotent redelivery, the retrain schedule, the CLI and export."""
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from learner.backends.ngram import NgramClassifier
 from learner.models import ModelVersion, RunStatus, TrainingRun
@@ -113,12 +115,32 @@ def test_killed_worker_run_is_resumed_by_redelivery_without_training_twice(monke
 
     services._claim(run.pk)
     services._train_language(run, first, list(project.labels.values_list("value", flat=True)))
+    # ...and its heartbeat went stale: nobody is working on the run any more
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=2))
     trained = []
     real_fit = NgramClassifier.fit
     monkeypatch.setattr(NgramClassifier, "fit", lambda self, t, y: (trained.append(1), real_fit(self, t, y)))
     train_model.apply(args=[run.pk], throw=True)  # the broker redelivers (acks_late)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and len(trained) == 1 and run.model_versions.count() == 2
+
+
+def test_redelivery_while_a_live_worker_trains_waits_instead_of_training_twice(monkeypatch):
+    from celery.exceptions import Retry
+
+    import learner.services as services
+
+    project, _ = learner_project(labeled=20)
+    run = training_run_create(project=project, dispatch=False)
+    services._claim(run.pk)  # a live worker holds the run; its heartbeat is fresh
+    monkeypatch.setattr(NgramClassifier, "fit", lambda *a, **k: pytest.fail("trained twice"))
+    with pytest.raises(services.RunBusy) as busy:
+        services.training_run_execute(run_id=run.pk)
+    assert 0 < busy.value.retry_in <= services.run_lease_seconds()
+    with pytest.raises(Retry):  # the task puts the message back for later
+        train_model.apply(args=[run.pk], throw=True)
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and run.model_versions.count() == 0
 
 
 def test_redelivered_message_for_a_succeeded_run_does_nothing(monkeypatch):
