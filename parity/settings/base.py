@@ -184,6 +184,8 @@ LEARNER_BACKBONE = env.str("LEARNER_BACKBONE", default="parity-tiny")
 # Queue for training and scoring runs: "gpu" once GPU workers listen on it.
 LEARNER_TRAINING_QUEUE = env.str("LEARNER_TRAINING_QUEUE", default="default")
 LEARNER_RETRAIN_MIN_NEW_LABELS = env.int("LEARNER_RETRAIN_MIN_NEW_LABELS", default=50)
+# A RUNNING training run whose heartbeat is older than this was left by a dead worker and may be taken over.
+LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="parity@localhost")
