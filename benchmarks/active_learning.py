@@ -19,6 +19,7 @@ half the labels random needs, and its auc is at least 5% above random's.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +38,8 @@ def _f1(model, texts, labels) -> float:
     return float(f1_score(labels, predicted, average="macro", labels=sorted(set(labels)), zero_division=0))
 
 
-def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_no: int) -> list[int]:
+def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_no: int,
+          n_labeled: int = 0) -> list[int]:
     import torch
 
     from learner.strategies import select
@@ -45,7 +47,17 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
     generator = torch.Generator().manual_seed(seed * 1000 + round_no)
     if strategy == "random":
         return select("random", k=k, n=len(pool_texts), generator=generator).indices.tolist()
+    if strategy.startswith("coldstart_") and "@" in strategy:
+        # "coldstart_<then>@<n>": model-free k-means++ coverage until n labels, then strategy <then>.
+        then, switch = strategy[len("coldstart_"):].rsplit("@", 1)
+        if n_labeled < int(switch):
+            return _pick("coldstart", model, pool_texts, k, seed, round_no)
+        return _pick(then, model, pool_texts, k, seed, round_no)
     probs = torch.from_numpy(model.predict_proba(pool_texts))
+    if strategy.startswith("diversity_") and strategy[len("diversity_"):] in (
+            "entropy", "margin", "least_confidence"):
+        return select("diversity", k=k, probs=probs, embeddings=model.embed(pool_texts), generator=generator,
+                      uncertainty=strategy[len("diversity_"):], candidate_factor=5).indices.tolist()
     if strategy in ("diversity", "ranked", "coldstart"):
         embeddings = model.embed(pool_texts)
         if strategy == "ranked":
@@ -60,10 +72,10 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
 
 def run_curve(args: tuple) -> tuple:
     """One (language, strategy, seed) learning curve; runs in a worker process."""
-    tag, strategy, seed, train, test, classes, seed_size, step, max_labels = args
+    tag, strategy, seed, train, test, classes, seed_size, step, max_labels, config = args
     from threadpoolctl import threadpool_limits
 
-    from learner.backends.ngram import NgramClassifier
+    from learner.backends.ngram import NgramClassifier, NgramConfig
 
     with threadpool_limits(limits=1):
         rng = np.random.default_rng(seed)
@@ -74,13 +86,13 @@ def run_curve(args: tuple) -> tuple:
         curve = []
         round_no = 0
         while True:
-            model = NgramClassifier(classes)
+            model = NgramClassifier(classes, NgramConfig(**config))
             model.fit([train[i][0] for i in labeled], [train[i][1] for i in labeled])
             curve.append([len(labeled), _f1(model, test_texts, test_labels)])
             if not unlabeled or len(labeled) >= max_labels:
                 break
             k = min(step, len(unlabeled), max_labels - len(labeled))
-            picks = _pick(strategy, model, [train[i][0] for i in unlabeled], k, seed, round_no)
+            picks = _pick(strategy, model, [train[i][0] for i in unlabeled], k, seed, round_no, len(labeled))
             chosen = {unlabeled[i] for i in picks}
             labeled.extend(unlabeled[i] for i in picks)
             unlabeled = [i for i in unlabeled if i not in chosen]
@@ -89,13 +101,13 @@ def run_curve(args: tuple) -> tuple:
 
 
 def full_data_f1(args: tuple) -> tuple:
-    tag, train, test, classes = args
+    tag, train, test, classes, config = args
     from threadpoolctl import threadpool_limits
 
-    from learner.backends.ngram import NgramClassifier
+    from learner.backends.ngram import NgramClassifier, NgramConfig
 
     with threadpool_limits(limits=1):
-        model = NgramClassifier(classes)
+        model = NgramClassifier(classes, NgramConfig(**config))
         model.fit([t for t, _ in train], [y for _, y in train])
         return tag, _f1(model, [t for t, _ in test], [y for _, y in test])
 
@@ -125,10 +137,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed-size", type=int, default=21)
     parser.add_argument("--step", type=int, default=20)
     parser.add_argument("--max-labels", type=int, default=None, help="stop here (default: the whole pool)")
+    parser.add_argument("--learner-config", default="{}",
+                        help='JSON overrides of NgramConfig, e.g. \'{"C": 1.0}\'; one config for random, every '
+                             'strategy and the full-data reference')
+    parser.add_argument("--eval-split", default="test", choices=("test", "dev"),
+                        help="split the curves are measured on (dev: for choosing configs without touching test)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", default=None, help="JSON file")
     parser.add_argument("--png", default=None, help="learning-curve plot")
     args = parser.parse_args(argv)
+    config = json.loads(args.learner_config)
     tags = [t for t in args.languages.split(",") if t]
     strategies = [s for s in args.strategies.split(",") if s]
     corpus = load_sib200(args.data, tags)
@@ -137,11 +155,11 @@ def main(argv: list[str] | None = None) -> dict:
     for tag in tags:
         classes = labels_of(args.data, tag)
         train = [(r.text, r.label) for r in corpus[tag]["train"]]
-        test = [(r.text, r.label) for r in corpus[tag]["test"]]
+        test = [(r.text, r.label) for r in corpus[tag][args.eval_split]]
         pools[tag] = len(train)
         max_labels = min(args.max_labels or len(train), len(train))
-        fulls.append((tag, train, test, classes))
-        jobs.extend((tag, s, seed, train, test, classes, args.seed_size, args.step, max_labels)
+        fulls.append((tag, train, test, classes, config))
+        jobs.extend((tag, s, seed, train, test, classes, args.seed_size, args.step, max_labels, config)
                     for s in strategies for seed in range(args.seeds))
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as executor:
         full = dict(executor.map(full_data_f1, fulls))
@@ -161,6 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append([tag, strategy, r["auc"], vs_random, r["final_macro_f1"], r["full_data_macro_f1"],
                          r["labels_to_95pct"]])
     print(f"{args.seeds} seeds, {args.seed_size} seed rows, +{args.step} per round, "
+          f"learner {config or 'defaults'}, measured on {args.eval_split}, "
           f"{time.perf_counter() - started:.0f}s")
     print(table(["language", "strategy", "auc", "auc vs random", "final F1", "full-data F1", "labels to 95%"], rows))
     for tag in tags:

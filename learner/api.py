@@ -1,8 +1,16 @@
 """Registry and training runs: admins only."""
-from rest_framework import mixins, permissions, viewsets
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.response import Response
 
-from learner.models import ModelVersion, TrainingRun
-from learner.serializers import ModelVersionSerializer, TrainingRunSerializer
+from learner.models import ModelVersion, SamplingRun, TrainingRun
+from learner.serializers import (
+    ModelVersionSerializer,
+    SampleNowSerializer,
+    SamplingRunSerializer,
+    TrainingRunSerializer,
+)
 from learner.services import training_run_create
 
 
@@ -24,3 +32,23 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             project=data["project"], languages=data.get("languages") or None, backend=data["backend"],
             trigger="api",
         )
+
+
+class SamplingRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sampling rounds; POST asks for one now (it runs on a worker, then appears in the list)."""
+
+    serializer_class = SamplingRunSerializer
+    permission_classes = [permissions.IsAdminUser]
+    queryset = SamplingRun.objects.select_related("project")
+
+    @extend_schema(request=SampleNowSerializer, responses={202: None})
+    def create(self, request):
+        from learner.tasks import resample_pool
+
+        payload = SampleNowSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        transaction.on_commit(lambda: resample_pool.delay(
+            data["project"].pk, data["budget"], data["strategy"], data["allocation"]
+        ))
+        return Response(status=status.HTTP_202_ACCEPTED)

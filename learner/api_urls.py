@@ -1,8 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
-from learner.api import ModelVersionViewSet, TrainingRunViewSet
+from learner.api import ModelVersionViewSet, SamplingRunViewSet, TrainingRunViewSet
 
 router = DefaultRouter()
 router.register("model-versions", ModelVersionViewSet, basename="model-version")
 router.register("training-runs", TrainingRunViewSet, basename="training-run")
+router.register("sampling-runs", SamplingRunViewSet, basename="sampling-run")
 urlpatterns = router.urls

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from annotation.models import Project
 from evaluators.models import Language
-from learner.models import Backend, ModelVersion, TrainingRun
+from learner.models import Backend, ModelVersion, SamplingRun, TrainingRun
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -26,3 +26,29 @@ class TrainingRunSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "languages", "backend", "status", "progress", "message", "trigger",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = ["status", "progress", "message", "trigger", "created_at", "started_at", "finished_at"]
+
+
+class SamplingRunSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.slug")
+
+    class Meta:
+        model = SamplingRun
+        fields = ["id", "project", "strategy", "backend", "budget", "allocation_mode", "allocation", "status",
+                  "progress", "message", "created_at", "finished_at"]
+
+
+class SampleNowSerializer(serializers.Serializer):
+    """Ask for a sampling round now; validated here so a bad strategy is a 400, not a failed task."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all())
+    budget = serializers.IntegerField(min_value=1, max_value=100_000)
+    strategy = serializers.CharField(default="entropy")
+    allocation = serializers.ChoiceField(choices=["parity", "uniform"], default="parity")
+
+    def validate_strategy(self, value: str) -> str:
+        from learner.services import SAMPLING_STRATEGIES
+
+        if value not in SAMPLING_STRATEGIES:
+            choices = ", ".join(SAMPLING_STRATEGIES)
+            raise serializers.ValidationError(f"unknown strategy {value!r}: choose from {choices}")
+        return value

@@ -31,14 +31,16 @@ def score_shard(shard_id: int) -> dict:
 
 
 @shared_task(acks_late=True, name="learner.resample_pool")
-def resample_pool(project_id: int) -> dict:
-    """After a promotion: rescore the pool with the new champion and feed the queue."""
+def resample_pool(
+    project_id: int, budget: int | None = None, strategy: str | None = None, allocation: str | None = None
+) -> dict:
+    """After a promotion, or when an admin asks: rescore the pool and feed the queue."""
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return {"run": None}
     run = sampling_run_execute(
-        project=project, budget=int(getattr(settings, "LEARNER_RESAMPLE_BUDGET", 100)),
-        strategy=getattr(settings, "LEARNER_SAMPLING_STRATEGY", "entropy"),
-        allocation=getattr(settings, "LEARNER_ALLOCATION", "parity"),
+        project=project, budget=int(budget or getattr(settings, "LEARNER_RESAMPLE_BUDGET", 100)),
+        strategy=strategy or getattr(settings, "LEARNER_SAMPLING_STRATEGY", "entropy"),
+        allocation=allocation or getattr(settings, "LEARNER_ALLOCATION", "parity"),
     )
     return {"run": run.pk, "status": run.status}

@@ -136,6 +136,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status` field; give each choice set its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "learner.models.RunStatus",
+        "ModelVersionStatusEnum": "learner.models.ModelVersion.Status",
+        "GuidelineVersionStatusEnum": "evaluators.models.GuidelineVersion.Status",
+        "ItemStatusEnum": "annotation.models.Item.Status",
+        "AssignmentStatusEnum": "annotation.models.Assignment.Status",
+        "ReportStatusEnum": "annotation.models.Report.Status",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

@@ -41,3 +41,11 @@ def test_docs_page_is_served_without_a_cdn(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"cdn.jsdelivr" not in response.content and b"unpkg.com" not in response.content
+
+
+def test_openapi_schema_is_valid_and_free_of_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "/api/sampling-runs/" in out.read_text()

@@ -1,0 +1,44 @@
+"""The learner API: admins only; asking for a sampling round feeds the assignment queue."""
+import pytest
+from rest_framework.test import APIClient
+
+from learner.models import SamplingRun
+from tests.factories import UserFactory, learner_project
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_client() -> APIClient:
+    client = APIClient()
+    client.force_authenticate(UserFactory(is_staff=True))
+    return client
+
+
+def test_sample_now_runs_a_sampling_round(django_capture_on_commit_callbacks):
+    project, _ = learner_project(("hau_Latn",), labeled=0, pool=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client().post(
+            "/api/sampling-runs/", {"project": project.slug, "budget": 5, "strategy": "random"}, format="json"
+        )
+    assert response.status_code == 202
+    run = SamplingRun.objects.get(project=project)
+    assert run.picks.count() == 5 and run.strategy == "random"
+    listed = admin_client().get("/api/sampling-runs/").json()
+    assert listed["results"][0]["id"] == run.pk
+
+
+def test_sample_now_rejects_an_unknown_strategy_by_name():
+    project, _ = learner_project(("hau_Latn",), labeled=0, pool=5)
+    response = admin_client().post(
+        "/api/sampling-runs/", {"project": project.slug, "budget": 5, "strategy": "psychic"}, format="json"
+    )
+    assert response.status_code == 400 and "psychic" in str(response.json()["strategy"])
+    assert not SamplingRun.objects.exists()
+
+
+def test_sample_now_is_admin_only():
+    project, _ = learner_project(("hau_Latn",), labeled=0, pool=5)
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    assert client.post("/api/sampling-runs/", {"project": project.slug, "budget": 5}).status_code == 403
+    assert APIClient().get("/api/sampling-runs/").status_code in (401, 403)
