@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 
 
 def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
@@ -19,6 +18,8 @@ def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int =
 
 
 def classification_metrics(classes: list[str], probs: np.ndarray, truth_labels: list[str]) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score  # scikit-learn loads with training, not with the web app
+
     truth = np.array([classes.index(t) for t in truth_labels])
     predicted = probs.argmax(axis=1)
     per_class = f1_score(truth, predicted, average=None, labels=range(len(classes)), zero_division=0)

@@ -30,9 +30,7 @@ UNCERTAINTY = {
     "least_confidence": least_confidence_scores,
     "margin": margin_scores,
 }
-#: every strategy the sampling service accepts
-STRATEGIES = ("entropy", "least_confidence", "margin", "bald", "diversity", "random", "stratified_random",
-              "coldstart")
+from learner.strategy_names import STRATEGIES  # noqa: E402,F401 - re-exported for callers of this module
 
 
 @dataclass

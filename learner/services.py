@@ -7,6 +7,7 @@ it has beaten the champion on the same evaluation data. A candidate row is writt
 transaction as the decision about it, so a crash never leaves an undecided (or half-promoted)
 candidate behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,25 +33,13 @@ from learner.artifacts import materialise, upload_folder
 from learner.backends import load_classifier, make_classifier
 from learner.evaluation import classification_metrics
 from learner.models import ModelVersion, RunStatus, SampledItem, SamplingRun, ScoringShard, TrainingRun
-from learner.scoring import (
-    STRATEGIES as SAMPLING_STRATEGIES,
-)
-from learner.scoring import (
-    Partial,
-    Picked,
-    ScoringConfig,
-    candidates_wanted,
-    collect,
-    finalize,
-    merge_partials,
-    plan_shards,
-    stream_queryset,
-)
+from learner.strategy_names import STRATEGIES as SAMPLING_STRATEGIES
+
+if TYPE_CHECKING:
+    from learner import scoring
 from learner.selectors import approved_labels, champion_for, heldout_items, is_dev, unlabeled_pool
-from learner.strategies.uncertainty import entropy_scores, least_confidence_scores, margin_scores
 
 log = logging.getLogger(__name__)
-SCORERS = {"entropy": entropy_scores, "least_confidence": least_confidence_scores, "margin": margin_scores}
 MODEL_FREE = ("random", "coldstart")
 NEEDS_WARM_MODEL = ("entropy", "least_confidence", "margin", "bald", "diversity")
 
@@ -74,8 +64,13 @@ def training_queue() -> str:
 
 
 def training_run_create(
-    *, project: Project, languages: list[Language] | None = None, backend: str = "ngram",
-    config: dict | None = None, trigger: str = "manual", dispatch: bool = True,
+    *,
+    project: Project,
+    languages: list[Language] | None = None,
+    backend: str = "ngram",
+    config: dict | None = None,
+    trigger: str = "manual",
+    dispatch: bool = True,
 ) -> TrainingRun:
     """Queue a run; the celery task is sent only once the row is committed."""
     from learner.tasks import train_model
@@ -211,20 +206,34 @@ def _champion_score(champion: ModelVersion | None, classes: list[str], eval_text
     return classification_metrics(classes, old.predict_proba(eval_texts), eval_targets)["macro_f1"]
 
 
-def _decision(candidate_f1: float | None, champion: ModelVersion | None, champion_f1: float | None,
-              has_eval: bool) -> tuple[bool, str]:
+def _decision(
+    candidate_f1: float | None, champion: ModelVersion | None, champion_f1: float | None, has_eval: bool
+) -> tuple[bool, str]:
     if champion is None:
         return True, "first model for this language"
     if not has_eval or champion_f1 is None:
         return False, "kept as candidate: no evaluation data to compare with the champion"
     if candidate_f1 is not None and candidate_f1 > champion_f1:
         return True, f"macro-F1 {candidate_f1:.3f} beats champion's {champion_f1:.3f}"
-    return False, (f"kept as candidate: macro-F1 {candidate_f1 or 0.0:.3f} does not beat champion v{champion.pk}'s "
-                   f"{champion_f1:.3f} on the same data")
+    return False, (
+        f"kept as candidate: macro-F1 {candidate_f1 or 0.0:.3f} does not beat champion v{champion.pk}'s "
+        f"{champion_f1:.3f} on the same data"
+    )
 
 
-def _record(run: TrainingRun, language: Language, classifier, labels, metrics: dict, location: str, size: int,
-            champion: ModelVersion | None, promote: bool, reason: str, resample: bool) -> ModelVersion:
+def _record(
+    run: TrainingRun,
+    language: Language,
+    classifier,
+    labels,
+    metrics: dict,
+    location: str,
+    size: int,
+    champion: ModelVersion | None,
+    promote: bool,
+    reason: str,
+    resample: bool,
+) -> ModelVersion:
     """Write the candidate row and act on the decision in one transaction."""
     guideline = guideline_current(project=run.project)
     with transaction.atomic():
@@ -234,11 +243,20 @@ def _record(run: TrainingRun, language: Language, classifier, labels, metrics: d
         if existing is not None:
             return existing
         candidate = ModelVersion.objects.create(
-            project=run.project, language=language, backend=run.backend,
-            backbone=getattr(classifier, "backbone_name", ""), adapter_path=location, adapter_bytes=size,
-            metrics=metrics, macro_f1=metrics.get("macro_f1"), parent=champion, training_run=run,
-            n_labels=len(labels), label_snapshot_hash=_snapshot_hash(labels),
-            guideline_version=guideline.label if guideline else "", status_reason=reason,
+            project=run.project,
+            language=language,
+            backend=run.backend,
+            backbone=getattr(classifier, "backbone_name", ""),
+            adapter_path=location,
+            adapter_bytes=size,
+            metrics=metrics,
+            macro_f1=metrics.get("macro_f1"),
+            parent=champion,
+            training_run=run,
+            n_labels=len(labels),
+            label_snapshot_hash=_snapshot_hash(labels),
+            guideline_version=guideline.label if guideline else "",
+            status_reason=reason,
         )
         if promote:
             model_version_promote(version=candidate, reason=reason, resample=resample)
@@ -249,8 +267,9 @@ def _wants_resample(run: TrainingRun) -> bool:
     return bool(run.config.get("resample", run.trigger != "simulation"))
 
 
-def _train_language(run: TrainingRun, language: Language, classes: list[str],
-                    progress: Callable[[float], None] | None = None) -> ModelVersion | None:
+def _train_language(
+    run: TrainingRun, language: Language, classes: list[str], progress: Callable[[float], None] | None = None
+) -> ModelVersion | None:
     project = run.project
     labels = list(approved_labels(project=project, language=language))
     texts, targets, eval_texts, eval_targets = _eval_data(project, language, labels)
@@ -266,12 +285,14 @@ def _train_language(run: TrainingRun, language: Language, classes: list[str],
     if champion_f1 is not None:
         metrics["champion_macro_f1"] = champion_f1
     promote, reason = _decision(metrics.get("macro_f1"), champion, champion_f1, bool(eval_texts))
-    return _record(run, language, classifier, labels, metrics, location, size, champion, promote, reason,
-                   _wants_resample(run))
+    return _record(
+        run, language, classifier, labels, metrics, location, size, champion, promote, reason, _wants_resample(run)
+    )
 
 
-def _train_shared(run: TrainingRun, languages: list[Language], classes: list[str],
-                  progress: Callable[[float], None] | None = None) -> list[ModelVersion]:
+def _train_shared(
+    run: TrainingRun, languages: list[Language], classes: list[str], progress: Callable[[float], None] | None = None
+) -> list[ModelVersion]:
     """One adapter for all the run's languages. It becomes a language's champion only if it beats that
     language's champion and regresses no other language by more than ``tolerance`` (macro-F1)."""
     project = run.project
@@ -311,8 +332,21 @@ def _train_shared(run: TrainingRun, languages: list[Language], classes: list[str
         promote, reason = _decision(metrics.get("macro_f1"), champion, champion_f1, has_eval)
         if promote and regressions:
             promote, reason = False, "kept as candidate: the shared adapter regresses " + "; ".join(regressions)
-        versions.append(_record(run, language, classifier, labels, metrics, location, size, champion, promote,
-                                reason, _wants_resample(run)))
+        versions.append(
+            _record(
+                run,
+                language,
+                classifier,
+                labels,
+                metrics,
+                location,
+                size,
+                champion,
+                promote,
+                reason,
+                _wants_resample(run),
+            )
+        )
     return versions
 
 
@@ -336,8 +370,12 @@ def training_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
                 n = languages.index(language)
                 message = f"training {language.tag}"
                 _progress(run, n / total, message, on_progress)
-                _train_language(run, language, classes,
-                                lambda f, n=n, message=message: _progress(run, (n + f) / total, message, on_progress))
+                _train_language(
+                    run,
+                    language,
+                    classes,
+                    lambda f, n=n, message=message: _progress(run, (n + f) / total, message, on_progress),
+                )
     except Exception as exc:
         TrainingRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, message=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=timezone.now()
@@ -360,8 +398,9 @@ def retrain_due(*, min_new_labels: int | None = None, dispatch: bool = True) -> 
     runs = []
     for project in Project.objects.prefetch_related("languages").order_by("id"):
         busy = set(
-            TrainingRun.objects.filter(project=project, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-            .values_list("languages", flat=True)
+            TrainingRun.objects.filter(project=project, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).values_list(
+                "languages", flat=True
+            )
         )
         due, backends = [], set()
         for language in project.languages.order_by("code", "script"):
@@ -377,8 +416,11 @@ def retrain_due(*, min_new_labels: int | None = None, dispatch: bool = True) -> 
                 backends.add(champion.backend if champion else _setting("LEARNER_DEFAULT_BACKEND", "ngram"))
         if due:
             backend = "transformer" if "transformer" in backends else sorted(backends)[0]
-            runs.append(training_run_create(project=project, languages=due, backend=backend, trigger="schedule",
-                                            dispatch=dispatch))
+            runs.append(
+                training_run_create(
+                    project=project, languages=due, backend=backend, trigger="schedule", dispatch=dispatch
+                )
+            )
     return runs
 
 
@@ -389,15 +431,22 @@ def retrain_due(*, min_new_labels: int | None = None, dispatch: bool = True) -> 
 
 def qualified_capacity(*, project: Project, language: Language) -> float:
     """Items per day the language's qualified evaluators can finish: sum of daily capacities / overlap."""
-    total = PoolMembership.objects.filter(
-        pool__project=project, pool__language=language, state=PoolMembership.State.QUALIFIED,
-        user__evaluator__isnull=False,
-    ).aggregate(total=Sum("user__evaluator__daily_capacity"))["total"] or 0
+    total = (
+        PoolMembership.objects.filter(
+            pool__project=project,
+            pool__language=language,
+            state=PoolMembership.State.QUALIFIED,
+            user__evaluator__isnull=False,
+        ).aggregate(total=Sum("user__evaluator__daily_capacity"))["total"]
+        or 0
+    )
     return total / max(1, project.overlap)
 
 
-def _scoring_config(seed: int) -> ScoringConfig:
-    return ScoringConfig(
+def _scoring_config(seed: int) -> scoring.ScoringConfig:
+    from learner import scoring  # torch loads here, not in every web process
+
+    return scoring.ScoringConfig(
         chunk_size=int(_setting("LEARNER_SCORING_CHUNK_SIZE", 2048)),
         batch_size=int(_setting("LEARNER_SCORING_BATCH_SIZE", 64)),
         candidate_factor=int(_setting("LEARNER_DIVERSITY_CANDIDATE_FACTOR", 10)),
@@ -432,12 +481,19 @@ def _plan_language(project: Project, language: Language, strategy: str, k: int) 
     champion = champion_for(project=project, language=language)
     n_approved = approved_labels(project=project, language=language).count()
     cold_min = int(_setting("LEARNER_COLDSTART_MIN_LABELS", 20))
-    plan = {"items": k, "strategy": strategy, "model_version": champion.pk if champion else None,
-            "approved_labels": n_approved}
+    plan = {
+        "items": k,
+        "strategy": strategy,
+        "model_version": champion.pk if champion else None,
+        "approved_labels": n_approved,
+    }
     if strategy in NEEDS_WARM_MODEL and (champion is None or n_approved < cold_min):
         plan["strategy"] = "coldstart"
-        plan["why_strategy"] = (f"cold start (diversity only): {n_approved} approved labels < {cold_min}"
-                                if champion else "cold start (diversity only): no champion model yet")
+        plan["why_strategy"] = (
+            f"cold start (diversity only): {n_approved} approved labels < {cold_min}"
+            if champion
+            else "cold start (diversity only): no champion model yet"
+        )
     elif strategy == "bald" and champion is not None and champion.backend != "transformer":
         plan["strategy"] = "entropy"
         plan["why_strategy"] = "bald needs MC dropout, which the ngram champion lacks: entropy instead"
@@ -446,7 +502,7 @@ def _plan_language(project: Project, language: Language, strategy: str, k: int) 
     return plan
 
 
-def _store_picks(run: SamplingRun, picked: Picked) -> None:
+def _store_picks(run: SamplingRun, picked: scoring.Picked) -> None:
     offset = run.picks.count()
     SampledItem.objects.bulk_create(
         SampledItem(run=run, item_id=item_id, score=score, rank=offset + rank)
@@ -464,8 +520,14 @@ def _finish_if_done(run: SamplingRun) -> None:
 
 
 def sampling_run_execute(
-    *, project: Project, budget: int, strategy: str = "entropy", seed: int = 0, allocation: str = "parity",
-    shard_size: int | None = None, floor: int | None = None,
+    *,
+    project: Project,
+    budget: int,
+    strategy: str = "entropy",
+    seed: int = 0,
+    allocation: str = "parity",
+    shard_size: int | None = None,
+    floor: int | None = None,
 ) -> SamplingRun:
     """Split ``budget`` across the project's languages (``parity`` or ``uniform``), score each language's
     unlabeled pool and raise the priority of the chosen items in the assignment engine.
@@ -473,6 +535,8 @@ def sampling_run_execute(
     Pools larger than ``shard_size`` (``LEARNER_SCORING_SHARD_SIZE``) are split into id ranges scored by a
     celery group of ``learner.score_shard`` tasks; the last shard to finish merges them. The run is
     ``running`` until then."""
+    from learner import scoring  # torch loads here, not in every web process
+
     if strategy not in SAMPLING_STRATEGIES:
         raise ValidationError(f"unknown strategy {strategy!r}: choose from {', '.join(SAMPLING_STRATEGIES)}")
     shard_size = shard_size or int(_setting("LEARNER_SCORING_SHARD_SIZE", 50_000))
@@ -481,11 +545,14 @@ def sampling_run_execute(
     states = []
     for language in languages:
         champion = champion_for(project=project, language=language)
-        states.append(AllocationState(
-            tag=language.tag, macro_f1=champion.macro_f1 if champion else None,
-            unlabeled=unlabeled_pool(project=project, language=language).count(),
-            capacity=qualified_capacity(project=project, language=language),
-        ))
+        states.append(
+            AllocationState(
+                tag=language.tag,
+                macro_f1=champion.macro_f1 if champion else None,
+                unlabeled=unlabeled_pool(project=project, language=language).count(),
+                capacity=qualified_capacity(project=project, language=language),
+            )
+        )
     try:
         shares = allocate_budget(budget, states, mode=allocation, floor=floor)
     except ValueError as exc:
@@ -497,7 +564,11 @@ def sampling_run_execute(
         plan = _plan_language(project, language, strategy, share["items"]) if share["items"] else {"items": 0}
         plans[language.tag] = {**share, **plan, "seed": seed, "done": share["items"] == 0}
     run = SamplingRun.objects.create(
-        project=project, strategy=strategy, budget=budget, status=RunStatus.RUNNING, allocation=plans,
+        project=project,
+        strategy=strategy,
+        budget=budget,
+        status=RunStatus.RUNNING,
+        allocation=plans,
         allocation_mode=allocation,
     )
     shards: list[ScoringShard] = []
@@ -506,7 +577,7 @@ def sampling_run_execute(
         if plan["done"]:
             continue
         pool = unlabeled_pool(project=project, language=language)
-        ranges = plan_shards(pool, shard_size)
+        ranges = scoring.plan_shards(pool, shard_size)
         if len(ranges) > 1:
             plan["shards"] = len(ranges)
             shards.extend(
@@ -515,10 +586,21 @@ def sampling_run_execute(
             )
             continue
         model = _model_for(plan)
-        partial = collect(stream_queryset(pool, config.chunk_size), model=model, strategy=plan["strategy"],
-                          k=plan["items"], config=config)
-        picked = finalize(partial, strategy=plan["strategy"], k=plan["items"], texts_of=_texts_of,
-                          embed=_embedder(model), config=config)
+        partial = scoring.collect(
+            scoring.stream_queryset(pool, config.chunk_size),
+            model=model,
+            strategy=plan["strategy"],
+            k=plan["items"],
+            config=config,
+        )
+        picked = scoring.finalize(
+            partial,
+            strategy=plan["strategy"],
+            k=plan["items"],
+            texts_of=_texts_of,
+            embed=_embedder(model),
+            config=config,
+        )
         with transaction.atomic():
             _store_picks(run, picked)
             plan.update(done=True, n_scored=picked.n_scored, picked=len(picked.ids))
@@ -540,6 +622,8 @@ def sampling_run_execute(
 
 def scoring_shard_execute(*, shard_id: int) -> ScoringShard:
     """Score one shard (idempotent); the last shard of its language merges all of them into the picks."""
+    from learner import scoring  # torch loads here, not in every web process
+
     shard = ScoringShard.objects.select_related("run", "language").get(pk=shard_id)
     if shard.status == RunStatus.SUCCEEDED:
         return shard
@@ -549,15 +633,22 @@ def scoring_shard_execute(*, shard_id: int) -> ScoringShard:
     model = _model_for(plan)
     pool = unlabeled_pool(project=run.project, language=language)
     try:
-        partial = collect(stream_queryset(pool, config.chunk_size, shard.id_from, shard.id_to), model=model,
-                          strategy=plan["strategy"], k=plan["items"], config=config)
+        partial = scoring.collect(
+            scoring.stream_queryset(pool, config.chunk_size, shard.id_from, shard.id_to),
+            model=model,
+            strategy=plan["strategy"],
+            k=plan["items"],
+            config=config,
+        )
     except Exception as exc:
         ScoringShard.objects.filter(pk=shard.pk).update(status=RunStatus.FAILED)
         SamplingRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, message=f"shard {shard.index} of {language.tag}: {exc}"[:2000])
+            status=RunStatus.FAILED, message=f"shard {shard.index} of {language.tag}: {exc}"[:2000]
+        )
         raise
     ScoringShard.objects.filter(pk=shard.pk).update(
-        status=RunStatus.SUCCEEDED, result=partial.as_dict(), n_scored=partial.n_scored, finished_at=timezone.now())
+        status=RunStatus.SUCCEEDED, result=partial.as_dict(), n_scored=partial.n_scored, finished_at=timezone.now()
+    )
     with transaction.atomic():
         run = SamplingRun.objects.select_for_update().get(pk=run.pk)
         plan = run.allocation[language.tag]
@@ -566,9 +657,14 @@ def scoring_shard_execute(*, shard_id: int) -> ScoringShard:
             shard.refresh_from_db()
             return shard
         strategy, k = plan["strategy"], plan["items"]
-        merged = merge_partials((Partial.from_dict(s.result) for s in siblings),
-                                candidates_wanted(strategy, k, config), per_group=strategy == "stratified_random")
-        picked = finalize(merged, strategy=strategy, k=k, texts_of=_texts_of, embed=_embedder(model), config=config)
+        merged = scoring.merge_partials(
+            (scoring.Partial.from_dict(s.result) for s in siblings),
+            scoring.candidates_wanted(strategy, k, config),
+            per_group=strategy == "stratified_random",
+        )
+        picked = scoring.finalize(
+            merged, strategy=strategy, k=k, texts_of=_texts_of, embed=_embedder(model), config=config
+        )
         _store_picks(run, picked)
         plan.update(done=True, n_scored=picked.n_scored, picked=len(picked.ids))
         run.allocation[language.tag] = plan
@@ -582,6 +678,13 @@ def scoring_shard_execute(*, shard_id: int) -> ScoringShard:
 
 
 __all__ = [
-    "model_version_promote", "model_version_rollback", "qualified_capacity", "retrain_due", "sampling_run_execute",
-    "scoring_shard_execute", "training_queue", "training_run_create", "training_run_execute",
+    "model_version_promote",
+    "model_version_rollback",
+    "qualified_capacity",
+    "retrain_due",
+    "sampling_run_execute",
+    "scoring_shard_execute",
+    "training_queue",
+    "training_run_create",
+    "training_run_execute",
 ]
