@@ -9,8 +9,10 @@ allocations. Also reported: examples/s, trainable parameters and the adapter's b
 (``save_pretrained``) against the whole model's.
 
 Targets: LoRA peak training memory <= 60% of full fine-tuning; adapter <= 5% of the model.
-``--backbone-size minilm`` (hidden 384, 12 layers, 250k vocabulary, like multilingual MiniLM-L12)
-is meant for a GPU; ``small`` (default) and ``tiny`` run anywhere.
+The default ``--backbone-size minilm`` (hidden 384, 12 layers, 250k vocabulary, like multilingual
+MiniLM-L12) is the smallest backbone the platform would really use; it runs on a CPU in about a
+minute with ``--steps 2``. ``small`` and ``tiny`` are toys whose memory is dominated by activations,
+so LoRA saves less there (measured: 74% of full fine-tuning on ``small``).
 """
 from __future__ import annotations
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backbone-size", choices=list(SIZES), default="small")
+    parser.add_argument("--backbone-size", choices=list(SIZES), default="minilm")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5)
