@@ -15,6 +15,12 @@ half the labels random needs, and its auc is at least 5% above random's.
 
     python -m benchmarks.active_learning --data ../shared/data/sib200 --languages hau_Latn,amh_Ethi \
         --strategies random,entropy,margin,least_confidence,diversity --seeds 3 --out al.json --png al.png
+
+Besides the registry names, ``diversity_<entropy|margin|least_confidence>`` is k-means++ batch
+diversity weighted by that uncertainty, and ``coldstart_<strategy>@<n>`` picks model-free k-means++
+coverage until ``n`` labels, then ``<strategy>``. ``--learner-config '{"class_weight": "balanced"}'``
+overrides :class:`NgramConfig` for random, every strategy and the full-data reference alike;
+``--eval-split dev`` measures the curves on ``dev.tsv`` so configs can be compared without test.
 """
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class NgramConfig:
     analyzer: str = "char_wb"
     max_features: int = 200_000
     C: float = 10.0
-    class_weight: str | None = None
+    class_weight: str | None = "balanced"
     max_iter: int = 1000
     seed: int = 0
 
