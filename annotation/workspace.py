@@ -15,6 +15,8 @@ from annotation.models import Item, Project
 from annotation.services import NewItem, items_create, project_create
 from evaluators.models import Language, PoolMembership
 from evaluators.services import (
+    GoldItem,
+    calibration_round_create,
     evaluator_create,
     guideline_acknowledge,
     guideline_draft,
@@ -56,7 +58,10 @@ def workspace_create(
     *, slug: str, name: str, corpus: dict[str, dict[str, list[Row]]], labels: list[str],
     evaluators_per_language: int = 3, passwords: dict[str, str] | None = None, overlap: int = 3,
     control_rate: float = 0.05, item_source: str = Item.Source.DEMO, username_prefix: str = "",
+    calibrating_per_language: int = 0, gold_per_language: int = 0,
 ) -> Workspace:
+    """``gold_per_language`` rows of each language's ``dev`` split become a calibration round and as many
+    control items; the last ``calibrating_per_language`` evaluators stay invited and must calibrate."""
     languages = [language_from_tag(tag) for tag in corpus]
     project = project_create(name=name, slug=slug, labels=labels, languages=languages, overlap=overlap)
     version = guideline_publish(version=guideline_draft(project=project, body=GUIDELINE, title=f"{name} guideline"))
@@ -72,6 +77,9 @@ def workspace_create(
                 password = (passwords or {}).get(username)
                 user = evaluator_create(username=username, password=password, languages=[language]).user
             membership = membership_invite(pool=pool, user=user, reason="seeded workspace")
+            if n > evaluators_per_language - calibrating_per_language:
+                users.append(user)
+                continue  # invited: qualifies through the calibration round
             if membership.state != PoolMembership.State.QUALIFIED:
                 membership_transition(membership=membership, to_state=PoolMembership.State.QUALIFIED,
                                       reason="seeded workspace: qualified without calibration")
@@ -79,6 +87,9 @@ def workspace_create(
             users.append(user)
         workspace.evaluators[language.tag] = users
         rows = corpus[language.tag]
+        gold = rows.get("dev", [])[:gold_per_language]
+        if gold:
+            _seed_gold(project=project, pool=pool, language=language, rows=gold, source=item_source)
         # Held-out first: a sentence in both splits stays out of the pool, so evaluation never leaks.
         for split_name, split in (("test", Item.Split.HELDOUT), ("train", Item.Split.POOL)):
             batch = rows.get(split_name, [])
@@ -91,3 +102,18 @@ def workspace_create(
                 by_external = {f"{language.tag}:train:{row.id}": row.label for row in batch}
                 workspace.truth.update({item.pk: by_external[item.external_id] for item in created})
     return workspace
+
+
+def _seed_gold(*, project: Project, pool, language: Language, rows: list[Row], source: str) -> None:
+    """A calibration round and the same number of control items, from rows with known labels."""
+    half = max(1, len(rows) // 2)
+    calibration_round_create(pool=pool, title=f"{language.name} calibration", items=[
+        GoldItem(text=row.text, reference_label=row.label,
+                 explanation=f"The sentence is about {row.label}: see the guideline's table.")
+        for row in rows[:half]
+    ])
+    items_create(project=project, source=source, items=[
+        NewItem(text=row.text, language=language, external_id=f"{language.tag}:control:{row.id}",
+                reference_label=row.label, is_control=True)
+        for row in rows[half:]
+    ])

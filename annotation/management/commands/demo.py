@@ -42,14 +42,17 @@ class Command(BaseCommand):
                 labels = labels_of(options["data"], tags[0])
             else:
                 n = options["items_per_language"]
-                corpus = synthetic_corpus(tags, sizes={"train": n, "test": max(7, n // 3)})
+                corpus = synthetic_corpus(tags, sizes={"train": n, "dev": 28, "test": max(7, n // 3)})
                 labels = SIB_LABELS
         except CorpusError as exc:
             raise CommandError(str(exc)) from exc
         usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3)]
         passwords = {name: secrets.token_urlsafe(9) for name in usernames}
+        # Each language's third evaluator starts invited and qualifies through the calibration round;
+        # the others are qualified already, and control items are mixed into everyone's work.
         workspace = workspace_create(slug=DEMO_SLUG, name="Demo: topic classification", corpus=corpus,
-                                     labels=labels, passwords=passwords)
+                                     labels=labels, passwords=passwords, calibrating_per_language=1,
+                                     gold_per_language=28)
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@localhost", passwords["admin"])
