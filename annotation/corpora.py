@@ -112,3 +112,12 @@ def synthetic_corpus(
             rng.shuffle(rows)
             corpus[tag][split] = rows
     return corpus
+
+
+def load_corpus(
+    data: str | Path | None, languages: list[str], *, sizes: dict[str, int] | None = None, seed: int = 0
+) -> tuple[dict[str, dict[str, list[Row]]], list[str]]:
+    """(corpus, label set): from a SIB-200-style folder when ``data`` is given, else generated."""
+    if data:
+        return load_sib200(data, languages), labels_of(data, languages[0])
+    return synthetic_corpus(languages, sizes=sizes, seed=seed), SIB_LABELS

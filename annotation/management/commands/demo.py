@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.corpora import SIB_LABELS, CorpusError, labels_of, load_sib200, synthetic_corpus
+from annotation.corpora import CorpusError, load_corpus
 from annotation.models import Project
 from annotation.workspace import workspace_create
 
@@ -36,14 +36,9 @@ class Command(BaseCommand):
             self._print_logins()
             return
         tags = [t.strip() for t in options["languages"].split(",") if t.strip()]
+        n = options["items_per_language"]
         try:
-            if options["data"]:
-                corpus = load_sib200(options["data"], tags)
-                labels = labels_of(options["data"], tags[0])
-            else:
-                n = options["items_per_language"]
-                corpus = synthetic_corpus(tags, sizes={"train": n, "dev": 28, "test": max(7, n // 3)})
-                labels = SIB_LABELS
+            corpus, labels = load_corpus(options["data"], tags, sizes={"train": n, "dev": 28, "test": max(7, n // 3)})
         except CorpusError as exc:
             raise CommandError(str(exc)) from exc
         usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.corpora import SIB_LABELS, CorpusError, labels_of, load_sib200, synthetic_corpus
+from annotation.corpora import CorpusError, load_corpus
 from learner.allocation import MODES
 from learner.backends import BackendError
 from learner.scoring import STRATEGIES
@@ -35,11 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         tags = [t.strip() for t in options["languages"].split(",") if t.strip()]
         try:
-            if options["data"]:
-                corpus = load_sib200(options["data"], tags)
-                labels = labels_of(options["data"], tags[0])
-            else:
-                corpus, labels = synthetic_corpus(tags, seed=options["seed"]), SIB_LABELS
+            corpus, labels = load_corpus(options["data"], tags, seed=options["seed"])
         except CorpusError as exc:
             raise CommandError(str(exc)) from exc
         learner_config = {"epochs": options["epochs"]} if options["epochs"] else {}
