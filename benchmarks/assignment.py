@@ -19,41 +19,11 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BENCH_SUFFIX = "_bench_assignment"
-
-
-def _prepare_database(keep: bool) -> tuple[str, callable]:
-    """Point DATABASE_URL at a scratch database; return (vendor, cleanup)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        name = parts.path.lstrip("/") + BENCH_SUFFIX
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
-
-        def cleanup() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            if not keep:
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-        return "postgresql", cleanup
-    folder = tempfile.mkdtemp(prefix="parity-bench-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-    return "sqlite", lambda: None
+from benchmarks.common import scratch_database
 
 
 def _build(n_items: int, n_evaluators: int, seed: int):
@@ -121,7 +91,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/assignment.json"))
     args = parser.parse_args()
 
-    vendor, cleanup = _prepare_database(args.keep)
+    vendor, cleanup = scratch_database("_bench_assignment", keep=args.keep)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parity.settings.test")
     import django
 

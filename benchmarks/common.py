@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 
 def setup_django() -> None:
@@ -12,6 +15,37 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def scratch_database(suffix: str, keep: bool = False) -> tuple[str, Callable[[], None]]:
+    """Point DATABASE_URL at a scratch database before Django starts; returns (vendor, cleanup).
+
+    On PostgreSQL (``DATABASE_URL`` set) a database ``<name><suffix>`` is created next to the configured
+    one and dropped by ``cleanup`` unless ``keep``; otherwise a temporary SQLite file is used."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        name = parts.path.lstrip("/") + suffix
+        admin_url = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
+
+        def cleanup() -> None:
+            from django.db import connections
+
+            connections.close_all()
+            if not keep:
+                with psycopg.connect(admin_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+        return "postgresql", cleanup
+    folder = tempfile.mkdtemp(prefix="parity-bench-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    return "sqlite", lambda: None
 
 
 def machine() -> dict:
