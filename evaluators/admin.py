@@ -63,16 +63,25 @@ class EvaluatorProfileAdmin(admin.ModelAdmin):
 # --- pools and members ---------------------------------------------------------------------------
 
 
-class MembershipInline(admin.TabularInline):
-    model = PoolMembership
+class ReadOnlyInline(admin.TabularInline):
+    """A history shown beside its parent: rows are written by services (and logged), never typed in here."""
+
     extra = 0
-    fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
-    readonly_fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
     can_delete = False
-    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or self.readonly_fields
 
     def has_add_permission(self, request, obj=None):
-        return False  # invite through the membership page, so the invitation is logged
+        return False
+
+
+class MembershipInline(ReadOnlyInline):
+    """Members at a glance; invitations go through the membership page, so each one is logged."""
+
+    model = PoolMembership
+    fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
+    show_change_link = True
 
     @admin.display(description="control accuracy")
     def control_accuracy(self, obj):
@@ -106,26 +115,15 @@ class PoolAdmin(admin.ModelAdmin):
         return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "—"
 
 
-class MembershipEventInline(admin.TabularInline):
+class MembershipEventInline(ReadOnlyInline):
     model = MembershipEvent
-    extra = 0
     readonly_fields = ["from_state", "to_state", "actor", "reason", "created_at"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class CalibrationAttemptInline(admin.TabularInline):
+class CalibrationAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
-    extra = 0
     fields = ["round", "number", "status", "accuracy", "kappa", "started_at", "submitted_at"]
-    readonly_fields = fields
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class InviteForm(forms.ModelForm):
@@ -238,16 +236,10 @@ class MembershipEventAdmin(admin.ModelAdmin):
 # --- guidelines ----------------------------------------------------------------------------------
 
 
-class GuidelineVersionInline(admin.TabularInline):
+class GuidelineVersionInline(ReadOnlyInline):
     model = GuidelineVersion
-    extra = 0
     fields = ["label", "status", "published_at", "created_by"]
-    readonly_fields = fields
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Guideline)
@@ -411,17 +403,11 @@ class CalibrationItemInline(admin.TabularInline):
     readonly_fields = ["times_shown", "retire_flagged_at"]
 
 
-class RoundAttemptInline(admin.TabularInline):
+class RoundAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
-    extra = 0
     fields = ["user", "number", "status", "accuracy", "kappa", "submitted_at"]
-    readonly_fields = fields
-    can_delete = False
     show_change_link = True
     verbose_name_plural = "results"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalibrationRound)
@@ -440,15 +426,9 @@ class CalibrationRoundAdmin(admin.ModelAdmin):
         return f"{submitted.filter(status='passed').count()} / {submitted.count()}"
 
 
-class CalibrationAnswerInline(admin.TabularInline):
+class CalibrationAnswerInline(ReadOnlyInline):
     model = CalibrationAnswer
-    extra = 0
     fields = ["item", "label", "correct"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalibrationAttempt)
