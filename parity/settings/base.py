@@ -148,7 +148,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 _broker_dir = VAR_DIR / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
