@@ -5,7 +5,11 @@ platform's n-gram learner (char 1-4 TF-IDF + logistic regression, :class:`NgramC
 macro-F1 on ``test.tsv``, let the strategy pick the next ``--step`` rows from the rest of the pool
 (the pure functions of ``learner.strategies``, fed the model's probabilities and embeddings), and
 repeat until the pool is exhausted or ``--max-labels``. No database: the platform's learner and
-strategies are called directly, so a full run takes minutes.
+strategies are called directly, so a full run takes minutes. ``--learner transformer`` drives the
+LoRA classifier instead (:class:`LoraClassifier` on ``LEARNER_BACKBONE``, retrained from the backbone
+each round, early stopping on ``dev.tsv`` while curves are measured on test; ``bald`` then uses its
+MC-dropout passes). On the default offline ``parity-tiny`` backbone that path shows the plumbing, not
+a pretrained model's curve: point ``LEARNER_BACKBONE`` at a real multilingual encoder for that.
 
 Per language × strategy the JSON holds ``curve`` ([[labels, mean macro-F1 over seeds], ...]), ``auc``
 (mean macro-F1 over the first half of the pool), ``final_macro_f1``, ``full_data_macro_f1`` (the
@@ -18,8 +22,9 @@ half the labels random needs, and its auc is at least 5% above random's.
 
 Besides the registry names, ``diversity_<entropy|margin|least_confidence>`` is k-means++ batch
 diversity weighted by that uncertainty, and ``coldstart_<strategy>@<n>`` picks model-free k-means++
-coverage until ``n`` labels, then ``<strategy>``. ``--learner-config '{"class_weight": "balanced"}'``
-overrides :class:`NgramConfig` for random, every strategy and the full-data reference alike;
+coverage until ``n`` labels, then ``<strategy>``. ``--learner-config '{"C": 1.0}'`` overrides the
+learner's config (:class:`NgramConfig` or :class:`LoraTrainingConfig`) for random, every strategy and
+the full-data reference alike;
 ``--eval-split dev`` measures the curves on ``dev.tsv`` so configs can be compared without test.
 """
 from __future__ import annotations
@@ -59,6 +64,8 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
         if n_labeled < int(switch):
             return _pick("coldstart", model, pool_texts, k, seed, round_no)
         return _pick(then, model, pool_texts, k, seed, round_no)
+    if strategy == "bald":
+        return select("bald", k=k, mc_probs=model.mc_probs(pool_texts)).indices.tolist()
     probs = torch.from_numpy(model.predict_proba(pool_texts))
     if strategy.startswith("diversity_") and strategy[len("diversity_"):] in (
             "entropy", "margin", "least_confidence"):
@@ -78,10 +85,8 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
 
 def run_curve(args: tuple) -> tuple:
     """One (language, strategy, seed) learning curve; runs in a worker process."""
-    tag, strategy, seed, train, test, classes, seed_size, step, max_labels, config = args
+    tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config = args
     from threadpoolctl import threadpool_limits
-
-    from learner.backends.ngram import NgramClassifier, NgramConfig
 
     with threadpool_limits(limits=1):
         rng = np.random.default_rng(seed)
@@ -92,8 +97,7 @@ def run_curve(args: tuple) -> tuple:
         curve = []
         round_no = 0
         while True:
-            model = NgramClassifier(classes, NgramConfig(**config))
-            model.fit([train[i][0] for i in labeled], [train[i][1] for i in labeled])
+            model = _fit(learner, classes, config, [train[i] for i in labeled], dev)
             curve.append([len(labeled), _f1(model, test_texts, test_labels)])
             if not unlabeled or len(labeled) >= max_labels:
                 break
@@ -106,15 +110,29 @@ def run_curve(args: tuple) -> tuple:
     return tag, strategy, seed, curve
 
 
+def _fit(learner: str, classes: list[str], config: dict, rows: list[tuple[str, str]],
+         dev: list[tuple[str, str]] | None):
+    """A fresh platform classifier trained on ``rows``; the LoRA one early-stops on ``dev``."""
+    from learner.backends import make_classifier
+
+    model = make_classifier(learner, classes, config)
+    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    if learner == "transformer":
+        import torch
+
+        torch.set_num_threads(1)  # one curve per process, as the n-gram learner's BLAS is limited to 1
+        model.fit(texts, labels, dev=([t for t, _ in dev], [y for _, y in dev]) if dev else None)
+    else:
+        model.fit(texts, labels)
+    return model
+
+
 def full_data_f1(args: tuple) -> tuple:
-    tag, train, test, classes, config = args
+    tag, train, test, dev, classes, learner, config = args
     from threadpoolctl import threadpool_limits
 
-    from learner.backends.ngram import NgramClassifier, NgramConfig
-
     with threadpool_limits(limits=1):
-        model = NgramClassifier(classes, NgramConfig(**config))
-        model.fit([t for t, _ in train], [y for _, y in train])
+        model = _fit(learner, classes, config, train, dev)
         return tag, _f1(model, [t for t, _ in test], [y for _, y in test])
 
 
@@ -141,11 +159,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--strategies", default=DEFAULT_STRATEGIES)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--seed-size", type=int, default=21)
-    parser.add_argument("--step", type=int, default=20)
+    parser.add_argument("--step", type=int, default=10)
     parser.add_argument("--max-labels", type=int, default=None, help="stop here (default: the whole pool)")
+    parser.add_argument("--learner", choices=("ngram", "transformer"), default="ngram",
+                        help="the platform learner the strategies drive (transformer: LoRA on LEARNER_BACKBONE)")
     parser.add_argument("--learner-config", default="{}",
-                        help='JSON overrides of NgramConfig, e.g. \'{"C": 1.0}\'; one config for random, every '
-                             'strategy and the full-data reference')
+                        help='JSON overrides of the learner config, e.g. \'{"C": 1.0}\' or \'{"epochs": 6}\'; one '
+                             'config for random, every strategy and the full-data reference')
     parser.add_argument("--eval-split", default="test", choices=("test", "dev"),
                         help="split the curves are measured on (dev: for choosing configs without touching test)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -153,8 +173,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--png", default=None, help="learning-curve plot")
     args = parser.parse_args(argv)
     config = json.loads(args.learner_config)
+    if args.learner == "transformer":
+        from benchmarks.common import setup_django
+
+        setup_django()  # LEARNER_BACKBONE and the artifact root (where parity-tiny is built) are settings
     tags = [t for t in args.languages.split(",") if t]
     strategies = [s for s in args.strategies.split(",") if s]
+    if "bald" in strategies and args.learner != "transformer":
+        raise SystemExit("bald needs MC-dropout passes: use it with --learner transformer")
     corpus = load_sib200(args.data, tags)
     started = time.perf_counter()
     jobs, fulls, pools = [], [], {}
@@ -162,11 +188,13 @@ def main(argv: list[str] | None = None) -> dict:
         classes = labels_of(args.data, tag)
         train = [(r.text, r.label) for r in corpus[tag]["train"]]
         test = [(r.text, r.label) for r in corpus[tag][args.eval_split]]
+        # Early stopping (LoRA) watches dev.tsv; never the split the curves are measured on.
+        dev = [(r.text, r.label) for r in corpus[tag].get("dev", [])] if args.eval_split == "test" else None
         pools[tag] = len(train)
         max_labels = min(args.max_labels or len(train), len(train))
-        fulls.append((tag, train, test, classes, config))
-        jobs.extend((tag, s, seed, train, test, classes, args.seed_size, args.step, max_labels, config)
-                    for s in strategies for seed in range(args.seeds))
+        fulls.append((tag, train, test, dev, classes, args.learner, config))
+        jobs.extend((tag, s, seed, train, test, dev, classes, args.seed_size, args.step, max_labels, args.learner,
+                     config) for s in strategies for seed in range(args.seeds))
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as executor:
         full = dict(executor.map(full_data_f1, fulls))
         done = list(executor.map(run_curve, jobs))
@@ -185,7 +213,7 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append([tag, strategy, r["auc"], vs_random, r["final_macro_f1"], r["full_data_macro_f1"],
                          r["labels_to_95pct"]])
     print(f"{args.seeds} seeds, {args.seed_size} seed rows, +{args.step} per round, "
-          f"learner {config or 'defaults'}, measured on {args.eval_split}, "
+          f"learner {args.learner} {config or '(defaults)'}, measured on {args.eval_split}, "
           f"{time.perf_counter() - started:.0f}s")
     print(table(["language", "strategy", "auc", "auc vs random", "final F1", "full-data F1", "labels to 95%"], rows))
     for tag in tags:
