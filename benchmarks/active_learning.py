@@ -238,8 +238,12 @@ def _plot(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
-    for ax, (tag, by_strategy) in zip(axes[0], results.items(), strict=True):
+    columns = min(4, len(results))
+    rows = -(-len(results) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4 * rows), squeeze=False)
+    for ax in axes.flat[len(results):]:
+        ax.set_visible(False)
+    for ax, (tag, by_strategy) in zip(axes.flat, results.items(), strict=False):
         for strategy, r in by_strategy.items():
             xs, ys = zip(*r["curve"], strict=True)
             ax.plot(xs, ys, label=strategy, linewidth=2 if strategy == "random" else 1.2)
