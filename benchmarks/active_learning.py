@@ -86,54 +86,51 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
 def run_curve(args: tuple) -> tuple:
     """One (language, strategy, seed) learning curve; runs in a worker process."""
     tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config = args
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(len(train))
-        labeled = [int(i) for i in order[:seed_size]]
-        unlabeled = [int(i) for i in order[seed_size:]]
-        test_texts, test_labels = [t for t, _ in test], [y for _, y in test]
-        curve = []
-        round_no = 0
-        while True:
-            model = _fit(learner, classes, config, [train[i] for i in labeled], dev)
-            curve.append([len(labeled), _f1(model, test_texts, test_labels)])
-            if not unlabeled or len(labeled) >= max_labels:
-                break
-            k = min(step, len(unlabeled), max_labels - len(labeled))
-            picks = _pick(strategy, model, [train[i][0] for i in unlabeled], k, seed, round_no, len(labeled))
-            chosen = {unlabeled[i] for i in picks}
-            labeled.extend(unlabeled[i] for i in picks)
-            unlabeled = [i for i in unlabeled if i not in chosen]
-            round_no += 1
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train))
+    labeled = [int(i) for i in order[:seed_size]]
+    unlabeled = [int(i) for i in order[seed_size:]]
+    test_texts, test_labels = [t for t, _ in test], [y for _, y in test]
+    curve = []
+    round_no = 0
+    while True:
+        model = _fit(learner, classes, config, [train[i] for i in labeled], dev)
+        curve.append([len(labeled), _f1(model, test_texts, test_labels)])
+        if not unlabeled or len(labeled) >= max_labels:
+            break
+        k = min(step, len(unlabeled), max_labels - len(labeled))
+        picks = _pick(strategy, model, [train[i][0] for i in unlabeled], k, seed, round_no, len(labeled))
+        chosen = {unlabeled[i] for i in picks}
+        labeled.extend(unlabeled[i] for i in picks)
+        unlabeled = [i for i in unlabeled if i not in chosen]
+        round_no += 1
     return tag, strategy, seed, curve
 
 
+def _one_thread() -> None:
+    """Worker initializer: one curve per process, so BLAS and torch each get one thread (extra threads
+    only fight the other workers on a busy machine)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    torch.set_num_threads(1)
+
+
 def _fit(learner: str, classes: list[str], config: dict, rows: list[tuple[str, str]],
-         dev: list[tuple[str, str]] | None):
-    """A fresh platform classifier trained on ``rows``; the LoRA one early-stops on ``dev``."""
-    from learner.backends import make_classifier
+         dev: tuple[list[str], list[str]] | None):
+    """A fresh platform classifier trained on ``rows``; the LoRA one early-stops on ``dev`` (texts, labels)."""
+    from learner.backends import fit_classifier, make_classifier
 
     model = make_classifier(learner, classes, config)
-    texts, labels = [t for t, _ in rows], [y for _, y in rows]
-    if learner == "transformer":
-        import torch
-
-        torch.set_num_threads(1)  # one curve per process, as the n-gram learner's BLAS is limited to 1
-        model.fit(texts, labels, dev=([t for t, _ in dev], [y for _, y in dev]) if dev else None)
-    else:
-        model.fit(texts, labels)
+    fit_classifier(model, [t for t, _ in rows], [y for _, y in rows], dev=dev)
     return model
 
 
 def full_data_f1(args: tuple) -> tuple:
     tag, train, test, dev, classes, learner, config = args
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        model = _fit(learner, classes, config, train, dev)
-        return tag, _f1(model, [t for t, _ in test], [y for _, y in test])
+    model = _fit(learner, classes, config, train, dev)
+    return tag, _f1(model, [t for t, _ in test], [y for _, y in test])
 
 
 def summarise(curves: list[list], full: float, pool_size: int) -> dict:
@@ -189,13 +186,14 @@ def main(argv: list[str] | None = None) -> dict:
         train = [(r.text, r.label) for r in corpus[tag]["train"]]
         test = [(r.text, r.label) for r in corpus[tag][args.eval_split]]
         # Early stopping (LoRA) watches dev.tsv; never the split the curves are measured on.
-        dev = [(r.text, r.label) for r in corpus[tag].get("dev", [])] if args.eval_split == "test" else None
+        dev_rows = corpus[tag].get("dev", []) if args.eval_split == "test" else []
+        dev = ([r.text for r in dev_rows], [r.label for r in dev_rows])
         pools[tag] = len(train)
         max_labels = min(args.max_labels or len(train), len(train))
         fulls.append((tag, train, test, dev, classes, args.learner, config))
         jobs.extend((tag, s, seed, train, test, dev, classes, args.seed_size, args.step, max_labels, args.learner,
                      config) for s in strategies for seed in range(args.seeds))
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as executor:
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_one_thread) as executor:
         full = dict(executor.map(full_data_f1, fulls))
         done = list(executor.map(run_curve, jobs))
     results: dict = {tag: {} for tag in tags}

@@ -30,7 +30,7 @@ from evaluators.selectors import guideline_current
 from learner.allocation import LanguageState as AllocationState
 from learner.allocation import allocate_budget
 from learner.artifacts import materialise, upload_folder
-from learner.backends import load_classifier, make_classifier
+from learner.backends import fit_classifier, load_classifier, make_classifier
 from learner.evaluation import classification_metrics
 from learner.models import ModelVersion, RunStatus, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.strategy_names import STRATEGIES as SAMPLING_STRATEGIES
@@ -176,19 +176,6 @@ def model_version_rollback(*, version: ModelVersion, resample: bool = False) -> 
 # ------------------------------------------------------------------------------------------
 
 
-def _fit(classifier, texts, targets, eval_texts, eval_targets, progress: Callable[[float], None] | None) -> None:
-    """Fit; backends that early-stop (transformer) get the dev data and report progress per epoch."""
-    import inspect
-
-    params = inspect.signature(classifier.fit).parameters
-    kwargs = {}
-    if "dev" in params and eval_texts:
-        kwargs["dev"] = (eval_texts, eval_targets)
-    if "progress" in params and progress:
-        kwargs["progress"] = progress
-    classifier.fit(texts, targets, **kwargs)
-
-
 def _store_classifier(classifier, prefix: str) -> tuple[str, int]:
     workdir = Path(tempfile.mkdtemp(prefix="parity-train-"))
     try:
@@ -276,7 +263,7 @@ def _train_language(
     if not texts:
         return None
     classifier = make_classifier(run.backend, classes, run.config.get(run.backend))
-    _fit(classifier, texts, targets, eval_texts, eval_targets, progress)
+    fit_classifier(classifier, texts, targets, dev=(eval_texts, eval_targets), progress=progress)
     metrics = classification_metrics(classes, classifier.predict_proba(eval_texts), eval_targets) if eval_texts else {}
     metrics["n_train"] = len(texts)
     location, size = _store_classifier(classifier, f"models/{project.slug}/{language.tag}")
@@ -308,7 +295,7 @@ def _train_shared(
     eval_texts = [t for d in data.values() for t in d[3]]
     eval_targets = [y for d in data.values() for y in d[4]]
     classifier = make_classifier(run.backend, classes, run.config.get(run.backend))
-    _fit(classifier, texts, targets, eval_texts, eval_targets, progress)
+    fit_classifier(classifier, texts, targets, dev=(eval_texts, eval_targets), progress=progress)
     location, size = _store_classifier(classifier, f"models/{project.slug}/shared")
     per_language = {}
     for language in languages:

@@ -7,6 +7,8 @@ file is never unpickled.
 """
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +23,22 @@ class TextClassifier(Protocol):
     def predict_proba(self, texts: list[str]) -> np.ndarray: ...
 
     def save(self, directory: Path) -> None: ...
+
+
+def fit_classifier(
+    classifier: TextClassifier, texts: list[str], labels: list[str],
+    dev: tuple[list[str], list[str]] | None = None, progress: Callable[[float], None] | None = None,
+) -> None:
+    """Fit; backends that early-stop (transformer) get the dev data and report progress per epoch.
+
+    The n-gram learner takes neither, so callers hand both over once and never branch on the backend."""
+    params = inspect.signature(classifier.fit).parameters
+    kwargs = {}
+    if "dev" in params and dev and dev[0]:
+        kwargs["dev"] = dev
+    if "progress" in params and progress:
+        kwargs["progress"] = progress
+    classifier.fit(texts, labels, **kwargs)
 
 
 class BackendError(RuntimeError):
