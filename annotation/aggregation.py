@@ -33,9 +33,14 @@ def dawid_skene(
     Every row informs the evaluators' confusion matrices; verdicts are returned for ``only`` (all items
     when None). Confidence is the posterior of the chosen label; a near tie of the two best posteriors
     is reported as no decision, like a majority tie.
+
+    The verdicts are read off the posterior table in one vectorised pass (top two posteriors per row,
+    distinct votes per task by ``groupby``): scanning the frame once per wanted task made a batch of m
+    items cost O(m × n) on top of the fit, which dominated at 100k+ annotations.
     """
     import warnings
 
+    import numpy as np
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
 
@@ -47,12 +52,19 @@ def dawid_skene(
         warnings.simplefilter("ignore", category=DeprecationWarning)
         model = DawidSkene(n_iter=n_iter).fit(frame)
     probas = model.probas_
-    wanted = set(frame["task"]) if only is None else set(only) & set(frame["task"])
+    if only is not None:
+        probas = probas.loc[probas.index.intersection(pd.Index(list(set(only))))]
+    if probas.empty:
+        return {}
+    values = probas.to_numpy(dtype=float)
+    order = np.argsort(-values, axis=1, kind="stable")
+    rows_idx = np.arange(len(values))
+    top = values[rows_idx, order[:, 0]]
+    second = values[rows_idx, order[:, 1]] if values.shape[1] > 1 else np.zeros(len(values))
+    columns = np.asarray([str(c) for c in probas.columns], dtype=object)
+    distinct = frame.groupby("task", sort=False)["label"].nunique().reindex(probas.index)
     verdicts: dict[int, Verdict] = {}
-    for task in wanted:
-        votes = frame.loc[frame["task"] == task, "label"].tolist()
-        row = probas.loc[task].sort_values(ascending=False)
-        top, second = float(row.iloc[0]), float(row.iloc[1]) if len(row) > 1 else 0.0
-        label = None if abs(top - second) < 1e-6 else str(row.index[0])
-        verdicts[int(task)] = Verdict(label=label, confidence=top, unanimous=len(set(votes)) == 1)
+    for i, task in enumerate(probas.index):
+        label = None if abs(top[i] - second[i]) < 1e-6 else columns[order[i, 0]]
+        verdicts[int(task)] = Verdict(label=label, confidence=float(top[i]), unanimous=int(distinct.iloc[i]) == 1)
     return verdicts

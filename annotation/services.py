@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -127,8 +127,10 @@ def _release(assignment: Assignment, *, status: str, reason: str = "") -> None:
 
 
 def _own_assignment_locked(*, evaluator: AbstractBaseUser, assignment_id: int) -> Assignment:
+    # ``of=("self",)``: without it PostgreSQL also locks the joined item and project rows, and every
+    # submit of a project queued behind the one project row.
     assignment = (
-        Assignment.objects.select_for_update().select_related("item__project")
+        Assignment.objects.select_for_update(of=("self",)).select_related("item__project")
         .filter(pk=assignment_id, evaluator=evaluator).first()
     )
     if assignment is None:  # another evaluator's assignment does not exist for this one
@@ -306,7 +308,8 @@ def annotation_submit(
         raise PermissionDenied("acknowledge the current guideline version before submitting")
     if guideline_version_id is not None and guideline_version_id != version.pk:
         raise PermissionDenied(f"the guideline changed: read and acknowledge version {version.label}")
-    item = Item.objects.select_for_update().get(pk=assignment.item_id)
+    # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
+    item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
     try:
         with transaction.atomic():
             annotation = Annotation.objects.create(
@@ -326,8 +329,7 @@ def annotation_submit(
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
         if item.annotation_count >= project.overlap and item.status == Item.Status.OPEN:
-            item.project = project
-            _aggregate_items(project=project, language_id=item.language_id, items=[item])
+            aggregation_request(project_id=project.pk, language_id=item.language_id)
     return annotation
 
 
@@ -349,8 +351,9 @@ def annotation_update(*, evaluator: AbstractBaseUser, annotation_id: int, label:
     annotation.label = label
     annotation.save(update_fields=["label", "updated_at"])
     if item.status == Item.Status.ADJUDICATION and not annotation.assignment.is_control:
-        item.status = Item.Status.OPEN  # aggregate again with the corrected vote
-        _aggregate_items(project=item.project, language_id=item.language_id, items=[item])
+        item.status, item.review_reason = Item.Status.OPEN, ""  # aggregate again with the corrected vote
+        item.save(update_fields=["status", "review_reason"])
+        aggregation_request(project_id=item.project_id, language_id=item.language_id)
     return annotation
 
 
@@ -453,24 +456,80 @@ def _aggregate_items(*, project: Project, language_id: int, items: list[Item]) -
             _approve(item=item, label=verdict.label, method=method, confidence=verdict.confidence,
                      action=ApprovedLabelHistory.Action.AUTO)
         decided += 1
-    if decided:
-        from annotation.tasks import record_agreement
-
-        transaction.on_commit(lambda: _enqueue(record_agreement, project.pk, language_id))
     return decided
 
 
-def _enqueue(task, *args) -> None:
+# --------------------------------------------------------------------------- background aggregation
+def _pending_key(project_id: int, language_id: int) -> str:
+    return f"parity:aggregation-pending:{project_id}:{language_id}"
+
+
+def aggregation_request(*, project_id: int, language_id: int) -> None:
+    """Ask for the aggregation of a project × language once the current transaction commits.
+
+    Submissions only ask: the Dawid–Skene fit, the approval and the agreement snapshot run in one
+    background job per project × language. ``cache.add`` keeps at most one job pending per pair (with a
+    shared cache, across every web process); the job clears the mark before it reads, so an item that
+    reaches k while a job runs asks for the next one. A request lost to a broker outage is picked up by
+    the ``annotation.aggregation_sweep`` beat task.
+    """
+    transaction.on_commit(lambda: _aggregation_dispatch(project_id, language_id))
+
+
+def _aggregation_dispatch(project_id: int, language_id: int) -> None:
+    from django.core.cache import cache
+
+    from annotation.tasks import aggregate_language
+
+    key = _pending_key(project_id, language_id)
+    if not cache.add(key, 1, timeout=int(settings.AGGREGATION_PENDING_TTL_S)):
+        return  # a job for this pair is queued and has not started yet: it will see this item
     try:
-        task.delay(*args)
+        aggregate_language.apply_async(
+            args=[project_id, language_id], countdown=float(settings.AGGREGATION_DELAY_S)
+        )
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed submission
-        logger.exception("could not enqueue %s%s", task.name, args)
+        cache.delete(key)
+        logger.exception("could not enqueue the aggregation of project %s × language %s", project_id, language_id)
+
+
+def aggregation_job_run(*, project: Project, language: Language) -> int:
+    """The background job: decide every item of the pair that has its k labels, then take an agreement
+    snapshot when one is due. Idempotent: a second run finds nothing pending."""
+    from django.core.cache import cache
+
+    cache.delete(_pending_key(project.pk, language.pk))
+    decided = aggregation_batch_run(project=project, language=language)
+    if decided:
+        agreement_snapshot_if_due(project=project, language=language)
+    return decided
+
+
+def aggregation_sweep() -> dict[str, int]:
+    """Safety net run by beat: aggregate pairs whose items wait with k labels (a dispatch that never
+    reached the broker) and take the agreement snapshots whose time window has passed."""
+    decided = snapshots = 0
+    pending = (
+        Item.objects.filter(status=Item.Status.OPEN, is_control=False, annotation_count__gte=F("project__overlap"))
+        .values_list("project_id", "language_id").distinct()
+    )
+    for project_id, language_id in list(pending):
+        project, language = Project.objects.get(pk=project_id), Language.objects.get(pk=language_id)
+        decided += aggregation_job_run(project=project, language=language)
+    for project_id, language_id in list(
+        Annotation.objects.filter(assignment__is_control=False)
+        .values_list("item__project_id", "item__language_id").distinct()
+    ):
+        project, language = Project.objects.get(pk=project_id), Language.objects.get(pk=language_id)
+        snapshots += agreement_snapshot_if_due(project=project, language=language) is not None
+    return {"decided": decided, "snapshots": snapshots}
 
 
 @transaction.atomic
 def aggregation_batch_run(*, project: Project, language: Language | None = None) -> int:
-    """Aggregate every item that has its k annotations but no decision yet, then snapshot agreement."""
-    pending = Item.objects.select_for_update().filter(
+    """Aggregate every item that has its k annotations but no decision yet (rows another job holds are
+    skipped: that job decides them)."""
+    pending = Item.objects.select_for_update(skip_locked=True, of=("self",)).filter(
         project=project, status=Item.Status.OPEN, annotation_count__gte=project.overlap, is_control=False,
     )
     if language is not None:
@@ -574,14 +633,33 @@ def _counts(values: list) -> dict:
     return out
 
 
-def agreement_snapshot_if_stale(*, project: Project, language: Language | None) -> AgreementSnapshot | None:
-    """Record an aggregation-triggered snapshot unless nothing changed since the last one."""
-    last = AgreementSnapshot.objects.filter(project=project, language=language).order_by("-created_at").first()
+def _annotations_of(project: Project, language: Language | None):
     annotations = Annotation.objects.filter(item__project=project, assignment__is_control=False)
-    if language is not None:
-        annotations = annotations.filter(item__language=language)
-    latest = annotations.aggregate(latest=Max("updated_at"))["latest"]
-    if latest is None or (last is not None and last.created_at >= latest):
+    return annotations.filter(item__language=language) if language is not None else annotations
+
+
+def agreement_snapshot_if_due(
+    *, project: Project, language: Language | None, now: datetime | None = None
+) -> AgreementSnapshot | None:
+    """Snapshot agreement per N new labels or per time window, not per item.
+
+    Due when there is no snapshot yet, when ``AGREEMENT_SNAPSHOT_EVERY_LABELS`` labels were added since
+    the last one, or when anything changed and ``AGREEMENT_SNAPSHOT_INTERVAL_S`` has passed. A series
+    of one point per approved item was unreadable and cost a full agreement pass per submission.
+    """
+    now = now or timezone.now()
+    last = AgreementSnapshot.objects.filter(project=project, language=language).order_by("-created_at").first()
+    annotations = _annotations_of(project, language)
+    if last is None:
+        due = annotations.exists()
+    else:
+        stats = annotations.aggregate(latest=Max("updated_at"), n=models.Count("id"))
+        changed = stats["latest"] is not None and stats["latest"] > last.created_at
+        due = changed and (
+            stats["n"] - last.n_ratings >= int(settings.AGREEMENT_SNAPSHOT_EVERY_LABELS)
+            or (now - last.created_at).total_seconds() >= float(settings.AGREEMENT_SNAPSHOT_INTERVAL_S)
+        )
+    if not due:
         return None
     return agreement_snapshot_record(project=project, language=language, trigger="aggregation")
 

@@ -15,7 +15,13 @@ from django.db.models import Count
 
 from annotation.corpora import Row
 from annotation.models import ApprovedLabel, Item
-from annotation.services import adjudication_resolve, agreement_snapshot_record, annotation_submit, assignment_next
+from annotation.services import (
+    adjudication_resolve,
+    aggregation_batch_run,
+    agreement_snapshot_record,
+    annotation_submit,
+    assignment_next,
+)
 from annotation.workspace import Workspace, workspace_create
 from learner.models import RunStatus, TrainingRun
 from learner.services import sampling_run_execute, training_run_create
@@ -82,6 +88,9 @@ class Simulation:
                         evaluator=evaluator, assignment_id=assignment.pk, label=self._answer(assignment.item_id),
                         idempotency_key=f"sim-{assignment.pk}", time_spent_ms=self.rng.randint(2000, 20000),
                     )
+        # Submissions hand aggregation to a background job; the simulation decides at once, as that job
+        # would (its agreement snapshots are taken once per round below).
+        aggregation_batch_run(project=self.project)
         for item in Item.objects.filter(project=self.project, status=Item.Status.ADJUDICATION):
             adjudication_resolve(item=item, label=self._answer(item.pk), reviewer=self.reviewer)
 

@@ -16,3 +16,13 @@ def _artifacts_in_tmp(settings, tmp_path):
     storages._storages.pop("artifacts", None)
     yield
     storages._storages.pop("artifacts", None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Pending-job marks and throttle counters never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

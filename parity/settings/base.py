@@ -196,6 +196,15 @@ LEARNER_RETRAIN_MIN_NEW_LABELS = env.int("LEARNER_RETRAIN_MIN_NEW_LABELS", defau
 # A RUNNING training run whose heartbeat is older than this was left by a dead worker and may be taken over.
 LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
 
+# Aggregation runs after the submitting request, one coalesced job per project × language: the job waits
+# AGGREGATION_DELAY_S so that a burst of submissions shares one Dawid–Skene fit; the pending mark expires
+# after AGGREGATION_PENDING_TTL_S in case its job was lost (the beat sweep aggregates what is left).
+AGGREGATION_DELAY_S = env.float("AGGREGATION_DELAY_S", default=2.0)
+AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
+# Agreement is snapshotted per N new labels or per time window, not per item.
+AGREEMENT_SNAPSHOT_EVERY_LABELS = env.int("AGREEMENT_SNAPSHOT_EVERY_LABELS", default=100)
+AGREEMENT_SNAPSHOT_INTERVAL_S = env.int("AGREEMENT_SNAPSHOT_INTERVAL_S", default=900)
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="parity@localhost")
 

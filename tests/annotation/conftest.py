@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.test import TestCase
 
 from annotation.models import Project
 from annotation.services import annotation_submit, assignment_next
@@ -32,12 +33,16 @@ def make_setup(*, overlap: int = 3, evaluators: int = 3, items: int = 0, labels=
 
 
 def label_next(user, label: str, project=None):
-    """Take the user's next assignment and submit ``label``; returns the annotation (None if no work)."""
+    """Take the user's next assignment and submit ``label``; returns the annotation (None if no work).
+
+    The submission commits as a request's would, so the background aggregation it asks for runs
+    (in-process: tasks are eager in the test settings)."""
     assignment = assignment_next(evaluator=user, project=project)
     if assignment is None:
         return None
-    return annotation_submit(evaluator=user, assignment_id=assignment.pk, label=label,
-                             idempotency_key=uuid.uuid4().hex, time_spent_ms=1000)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return annotation_submit(evaluator=user, assignment_id=assignment.pk, label=label,
+                                 idempotency_key=uuid.uuid4().hex, time_spent_ms=1000)
 
 
 @pytest.fixture(autouse=True)

@@ -121,7 +121,7 @@ def test_override_changes_an_approved_label_and_keeps_the_old_one():
     assert ApprovedLabelHistory.objects.filter(item=item).count() == 2
 
 
-def test_evaluator_edits_own_annotation_until_reviewed():
+def test_evaluator_edits_own_annotation_until_reviewed(django_capture_on_commit_callbacks):
     setup = make_setup(overlap=2, evaluators=2, items=1)
     a, b = setup.evaluators
     mine = label_next(a, "sports")
@@ -131,7 +131,8 @@ def test_evaluator_edits_own_annotation_until_reviewed():
     label_next(b, "sports")  # health vs sports: a tie
     item = Item.objects.get(project=setup.project)
     assert item.status == "adjudication"
-    annotation_update(evaluator=a, annotation_id=mine.pk, label="sports")  # the edit settles it
+    with django_capture_on_commit_callbacks(execute=True):  # the edit settles it, in the background job
+        annotation_update(evaluator=a, annotation_id=mine.pk, label="sports")
     item.refresh_from_db()
     assert item.status == "approved"
     with pytest.raises(ValidationError, match="reviewed"):
@@ -151,18 +152,19 @@ def test_annotations_api_is_scoped_and_editable():
     assert response.status_code == 200 and response.json()["label"] == "health"
 
 
-def test_dawid_skene_aggregation_over_the_language():
+def test_dawid_skene_aggregation_over_the_language(django_capture_on_commit_callbacks):
     setup = make_setup(aggregation=Project.Aggregation.DAWID_SKENE, evaluators=3)
     a, b, c = setup.evaluators
     items = [ItemFactory(project=setup.project, language=setup.lang) for _ in range(6)]
     truth = ["sports", "health", "politics", "sports", "health", "politics"]
-    for user, noisy in ((a, False), (b, False), (c, True)):
-        for _ in items:
-            lease = assignment_next(evaluator=user)
-            answer = truth[items.index(lease.item)]
-            label = "health" if noisy and answer != "health" else answer
-            annotation_submit(evaluator=user, assignment_id=lease.pk, label=label,
-                              idempotency_key=f"{user.pk}-{lease.pk}")
+    with django_capture_on_commit_callbacks(execute=True):  # one background job decides the batch
+        for user, noisy in ((a, False), (b, False), (c, True)):
+            for _ in items:
+                lease = assignment_next(evaluator=user)
+                answer = truth[items.index(lease.item)]
+                label = "health" if noisy and answer != "health" else answer
+                annotation_submit(evaluator=user, assignment_id=lease.pk, label=label,
+                                  idempotency_key=f"{user.pk}-{lease.pk}")
     labels = dict(ApprovedLabel.objects.filter(item__project=setup.project).values_list("item_id", "label"))
     assert labels == {item.pk: t for item, t in zip(items, truth, strict=True)}
     assert set(ApprovedLabel.objects.values_list("method", flat=True)) == {"dawid_skene"}

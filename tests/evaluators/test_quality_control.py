@@ -100,15 +100,18 @@ def test_control_items_look_like_regular_items_in_the_api(setup, client):
         assert secret not in text
 
 
-def test_regular_annotations_record_guideline_version_and_agreement_with_consensus():
+def test_regular_annotations_record_guideline_version_and_agreement_with_consensus(
+    django_capture_on_commit_callbacks,
+):
     project = f.ProjectFactory(overlap=1)
     lang = f.language()
     user = f.qualified_evaluator(project, lang)
     items = [f.ItemFactory(project=project, language=lang) for _ in range(4)]
     for i, _ in enumerate(items):
         assignment = assignment_next(evaluator=user)
-        annotation = annotation_submit(evaluator=user, assignment_id=assignment.pk, label="sports",
-                                       idempotency_key=f"r{i}")
+        with django_capture_on_commit_callbacks(execute=True):
+            annotation = annotation_submit(evaluator=user, assignment_id=assignment.pk, label="sports",
+                                           idempotency_key=f"r{i}")
         assert annotation.guideline_version.label == "1.0"
     assert not ControlAnswer.objects.exists()
     ApprovedLabel.objects.filter(item=items[0]).update(label="health")

@@ -364,14 +364,17 @@ def test_relabel_of_another_users_annotation_is_404(client, project, hausa, item
     assert annotation.label == "sports"
 
 
-def test_review_queue_shows_votes_side_by_side_and_override(client, project, hausa, staff):
+def test_review_queue_shows_votes_side_by_side_and_override(
+    client, project, hausa, staff, django_capture_on_commit_callbacks
+):
     from annotation.services import annotation_submit
 
     item = ItemFactory(project=project, language=hausa, text="rigima")
     for name, label in (("e1", "sports"), ("e2", "health"), ("e3", "politics")):
         user = qualified_evaluator(project, hausa, username=name)
         assignment = assignment_next(evaluator=user)
-        annotation_submit(evaluator=user, assignment_id=assignment.pk, label=label, idempotency_key=name)
+        with django_capture_on_commit_callbacks(execute=True):
+            annotation_submit(evaluator=user, assignment_id=assignment.pk, label=label, idempotency_key=name)
     item.refresh_from_db()
     assert item.status == Item.Status.ADJUDICATION
     client.force_login(staff)
