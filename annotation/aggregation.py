@@ -40,7 +40,6 @@ def dawid_skene(
     """
     import warnings
 
-    import numpy as np
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
 
@@ -51,7 +50,14 @@ def dawid_skene(
         warnings.simplefilter("ignore", category=FutureWarning)
         warnings.simplefilter("ignore", category=DeprecationWarning)
         model = DawidSkene(n_iter=n_iter).fit(frame)
-    probas = model.probas_
+    return verdicts_from_posteriors(frame, model.probas_, only)
+
+
+def verdicts_from_posteriors(frame, probas, only: list[int] | None = None) -> dict[int, Verdict]:
+    """Read the verdicts of ``only`` (every task when None) off a fitted posterior table in one pass."""
+    import numpy as np
+    import pandas as pd
+
     if only is not None:
         probas = probas.loc[probas.index.intersection(pd.Index(list(set(only))))]
     if probas.empty:

@@ -1,0 +1,24 @@
+"""``Server-Timing: app;dur=<ms>`` on every response.
+
+Why: the time between a keypress and the next item is the product's core number, and a browser or a
+load client can only split it into network and server time when the server says how long it took
+(the devtools and ``benchmarks.load`` read this header). Measured from the first middleware in, so it
+covers sessions, authentication and the view, not the WSGI server's own queueing.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+
+class ServerTimingMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
