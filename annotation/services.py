@@ -509,8 +509,9 @@ def aggregation_sweep() -> dict[str, int]:
     """Safety net run by beat: aggregate pairs whose items wait with k labels (a dispatch that never
     reached the broker) and take the agreement snapshots whose time window has passed."""
     decided = snapshots = 0
+    # Pairs with labelled open items; aggregation_batch_run applies each pair's own k.
     pending = (
-        Item.objects.filter(status=Item.Status.OPEN, is_control=False, annotation_count__gte=F("project__overlap"))
+        Item.objects.filter(status=Item.Status.OPEN, is_control=False, annotation_count__gt=0)
         .values_list("project_id", "language_id").distinct()
     )
     for project_id, language_id in list(pending):
