@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -41,6 +41,7 @@ from annotation.serializers import (
     LabelHistorySerializer,
     NextSerializer,
     OverrideSerializer,
+    ProjectHealthSerializer,
     ProjectSerializer,
     ReportCreateSerializer,
     ReportStatusSerializer,
@@ -53,7 +54,15 @@ from evaluators.languages import LanguageCodeError, parse_tag
 from evaluators.models import Language
 
 
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "conflict"
+    default_code = "conflict"
+
+
 def _drf_errors(exc: Exception) -> Exception:
+    if isinstance(exc, services.IdempotencyConflict):
+        return Conflict(str(exc))
     if isinstance(exc, DjangoPermissionDenied):
         return PermissionDenied(str(exc))
     if isinstance(exc, DjangoValidationError):
@@ -73,7 +82,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.projects_for(user=self.request.user)
 
     def get_permissions(self):
-        if self.action in ("upload", "export", "agreement_record", "aggregate"):
+        if self.action in ("upload", "export", "agreement_record", "aggregate", "health"):
             return [IsAdminUser()]
         return super().get_permissions()
 
@@ -158,6 +167,20 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     def aggregate(self, request, slug=None):
         return Response({"decided": services.aggregation_batch_run(project=self.get_object())})
 
+    @extend_schema(responses={200: ProjectHealthSerializer},
+                   description="Capacity per language: active qualified evaluators against the overlap k each "
+                   "language needs, whether items can complete, and what to do when a language is short.")
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def health(self, request, slug=None):
+        from annotation.capacity import capacity_report
+
+        project = self.get_object()
+        rows = capacity_report(project=project)
+        return Response(ProjectHealthSerializer({
+            "project": project.slug, "ok": all(row.ok for row in rows), "languages": rows,
+            "aggregate_when_short": project.aggregate_when_short, "short_min_labels": project.short_min_labels,
+        }).data)
+
 
 def _csv_stream(rows):
     yield csv_line(None)
@@ -179,7 +202,11 @@ def _language_or_404(tag: str | None) -> Language | None:
 
 
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The requesting evaluator's assignments, addressed by their opaque public id."""
+
     serializer_class = AssignmentSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
     def get_queryset(self):
         # Scoped to the requesting evaluator: another user's assignment is a 404.
@@ -199,27 +226,33 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             )
         assignment = services.assignment_next(evaluator=request.user, project=project)
         if assignment is None:
+            from evaluators.selectors import work_refusal
+
+            refusal = work_refusal(user=request.user, project=project)
+            if refusal:  # suspended or removed: say so, never an empty queue
+                raise PermissionDenied(refusal)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment).data)
 
     @extend_schema(request=SubmitSerializer, responses={201: AnnotationSerializer})
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        assignment = get_object_or_404(self.get_queryset(), pk=pk)
+    def submit(self, request, public_id=None):
+        assignment = self.get_object()
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
             annotation = services.annotation_submit(
                 evaluator=request.user, assignment_id=assignment.pk, **payload.validated_data
             )
-        except (DjangoPermissionDenied, DjangoValidationError, Assignment.DoesNotExist) as exc:
+        except (DjangoPermissionDenied, DjangoValidationError, Assignment.DoesNotExist,
+                services.IdempotencyConflict) as exc:
             raise _drf_errors(exc) from exc
         return Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SkipSerializer, responses={200: AssignmentSerializer})
     @action(detail=True, methods=["post"])
-    def skip(self, request, pk=None):
-        assignment = get_object_or_404(self.get_queryset(), pk=pk)
+    def skip(self, request, public_id=None):
+        assignment = self.get_object()
         payload = SkipSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -232,8 +265,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=FlagSerializer, responses={201: ItemFlagSerializer})
     @action(detail=True, methods=["post"])
-    def flag(self, request, pk=None):
-        assignment = get_object_or_404(self.get_queryset(), pk=pk)
+    def flag(self, request, public_id=None):
+        assignment = self.get_object()
         payload = FlagSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -264,7 +297,7 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             updated = services.annotation_update(
                 evaluator=request.user, annotation_id=annotation.pk, label=payload.validated_data["label"]
             )
-        except (DjangoValidationError, Annotation.DoesNotExist) as exc:
+        except (DjangoPermissionDenied, DjangoValidationError, Annotation.DoesNotExist) as exc:
             raise _drf_errors(exc) from exc
         return Response(AnnotationSerializer(updated).data)
 

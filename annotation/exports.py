@@ -54,7 +54,7 @@ def approved_rows(*, project: Project, language=None) -> Iterator[dict]:
         .select_related("item__language", "approved_by__evaluator")
         .prefetch_related(Prefetch(
             "item__annotations",
-            queryset=Annotation.objects.filter(assignment__is_control=False)
+            queryset=Annotation.objects.counted().filter(assignment__is_control=False)
             .select_related("evaluator__evaluator", "guideline_version").order_by("id"),
         ))
         .order_by("item_id")

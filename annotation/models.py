@@ -6,6 +6,7 @@ annotation per assignment, one idempotency key per evaluator, one approved label
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -48,12 +49,23 @@ class Project(models.Model):
         default=0.0, help_text="Aggregated labels below this confidence go to adjudication (0 = never)"
     )
     lease_minutes = models.PositiveIntegerField(default=30)
+    aggregate_when_short = models.BooleanField(
+        default=False,
+        help_text="When a language has fewer active qualified evaluators than its overlap k, aggregate each item "
+        "with the labels it can get (at least 'fewest labels when short') instead of waiting for k",
+    )
+    short_min_labels = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Fewest labels an item is aggregated with when a language is short of evaluators: 2 or more "
+        "(majority of those), or 1, which sends every such item to a reviewer",
+    )
     languages = models.ManyToManyField("evaluators.Language", related_name="projects", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(condition=Q(short_min_labels__gte=1), name="project_short_min_labels_positive"),
             models.CheckConstraint(
                 condition=Q(min_confidence__gte=0) & Q(min_confidence__lte=1), name="project_min_confidence_range"
             ),
@@ -99,6 +111,10 @@ class Item(models.Model):
         APPROVED = "approved"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False,
+        help_text="What evaluators see instead of the row id: random, so it tells nothing about order or controls",
+    )
     language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="items")
     text = models.TextField()
     external_id = models.CharField(max_length=200, blank=True)
@@ -152,7 +168,12 @@ class Assignment(models.Model):
         SUBMITTED = "submitted"
         SKIPPED = "skipped"
         EXPIRED = "expired"
+        RELEASED = "released", "released (membership suspended or removed)"
 
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False,
+        help_text="What the evaluator sees instead of the row id (random, not sequential)",
+    )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -194,6 +215,12 @@ class ItemFlag(models.Model):
         return f"item {self.item_id} flagged {self.reason}"
 
 
+class AnnotationQuerySet(models.QuerySet):
+    def counted(self):
+        """Annotations that count (aggregation, agreement, accuracy): not discarded by an admin."""
+        return self.filter(discarded_at__isnull=True)
+
+
 class Annotation(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="annotation")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
@@ -203,9 +230,21 @@ class Annotation(models.Model):
         "evaluators.GuidelineVersion", on_delete=models.PROTECT, related_name="annotations"
     )
     idempotency_key = models.CharField(max_length=64)
+    payload_hash = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the first request's payload: a reused key with another is a 409"
+    )
     time_spent_ms = models.PositiveIntegerField(default=0)
+    discarded_at = models.DateTimeField(
+        null=True, blank=True, db_index=True,
+        help_text="Set when an admin discarded the evaluator's annotations: kept, but out of aggregation",
+    )
+    discard = models.ForeignKey(
+        "annotation.AnnotationDiscard", null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -246,6 +285,7 @@ class ApprovedLabelHistory(models.Model):
         AUTO = "auto", "auto-approved"
         APPROVE = "approve", "approved by a reviewer"
         OVERRIDE = "override", "overridden by a reviewer"
+        REOPEN = "reopen", "re-opened: annotations behind it were discarded"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="label_history")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -263,6 +303,31 @@ class ApprovedLabelHistory(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id}: {self.action} {self.label}"
+
+
+class AnnotationDiscard(models.Model):
+    """An admin's decision to discard one member's annotations since a date (never edited).
+
+    The annotations stay stored (marked ``discarded_at``) but leave aggregation and agreement; the
+    items whose approved label relied on them are re-opened, each with an ApprovedLabelHistory entry.
+    """
+
+    membership = models.ForeignKey(
+        "evaluators.PoolMembership", on_delete=models.PROTECT, related_name="annotation_discards"
+    )
+    since = models.DateTimeField(help_text="Annotations created at or after this moment are discarded")
+    reason = models.TextField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    n_annotations = models.PositiveIntegerField(default=0)
+    n_reopened = models.PositiveIntegerField(default=0, help_text="Approved or adjudicated items re-opened")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"discard of {self.membership.user} since {self.since:%Y-%m-%d %H:%M}: {self.n_annotations} annotation(s)"
 
 
 class AgreementSnapshot(models.Model):

@@ -95,3 +95,25 @@ def items_not_stored(*, project, candidates: list) -> list:
         i for i in candidates
         if (i.content_hash, i.language_id) not in have_hashes and not (i.external_id and i.external_id in have_ids)
     ]
+
+
+def annotation_editable(annotation: Annotation) -> bool:
+    """Whether the evaluator may still change this label.
+
+    A regular label locks when its item is approved, i.e. when the k-th evaluator answers it. A control
+    item is never aggregated, so its answers are taken in groups of k, as if each group were a regular
+    item: an answer locks once its group is complete. Without this, "always editable" (or "always
+    locked") would tell a control from work.
+    """
+    if annotation.discarded_at is not None:
+        return False
+    item = annotation.item
+    if not annotation.assignment.is_control:
+        return item.status != Item.Status.APPROVED
+    from annotation.capacity import effective_overlap
+
+    k = effective_overlap(project=item.project, language_id=item.language_id)
+    answers = Annotation.objects.filter(item_id=item.pk, assignment__is_control=True)
+    position = answers.filter(pk__lte=annotation.pk).count()
+    group_end = -(-position // k) * k
+    return answers.count() < group_end

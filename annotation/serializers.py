@@ -27,8 +27,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ItemForEvaluatorSerializer(serializers.ModelSerializer):
-    """What an evaluator sees of an item: never the reference label nor whether it is a control."""
+    """What an evaluator sees of an item: never the reference label nor whether it is a control, and an
+    opaque random id instead of the row id (row ids are sequential: controls created first would show)."""
 
+    id = serializers.UUIDField(source="public_id", read_only=True)
     language = serializers.CharField(source="language.tag")
     direction = serializers.CharField(source="language.direction")
 
@@ -38,9 +40,10 @@ class ItemForEvaluatorSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     item = ItemForEvaluatorSerializer()
     project = serializers.CharField(source="item.project.slug")
-    status = serializers.CharField(read_only=True, help_text="active, submitted, skipped or expired")
+    status = serializers.CharField(read_only=True, help_text="active, submitted, skipped, expired or released")
 
     class Meta:
         model = Assignment
@@ -70,12 +73,18 @@ class FlagSerializer(serializers.Serializer):
 
 
 class ItemFlagSerializer(serializers.ModelSerializer):
+    item = serializers.UUIDField(source="item.public_id", read_only=True)
+
     class Meta:
         model = ItemFlag
         fields = ["id", "item", "reason", "comment", "created_at"]
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
+    """An evaluator's own label; ids of the item and assignment are their opaque public ids."""
+
+    assignment = serializers.UUIDField(source="assignment.public_id", read_only=True)
+    item = serializers.UUIDField(source="item.public_id", read_only=True)
     guideline_version = serializers.CharField(source="guideline_version.label", read_only=True)
     editable = serializers.SerializerMethodField()
 
@@ -87,7 +96,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
         ]
 
     def get_editable(self, obj: Annotation) -> bool:
-        return obj.item.status != Item.Status.APPROVED
+        from annotation.selectors import annotation_editable
+
+        return annotation_editable(obj)
 
 
 class AnnotationUpdateSerializer(serializers.Serializer):
@@ -118,7 +129,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_votes(self, obj: Item) -> list[dict]:
-        votes = obj.annotations.filter(assignment__is_control=False).select_related("evaluator").order_by("id")
+        votes = (obj.annotations.counted().filter(assignment__is_control=False).select_related("evaluator")
+                 .order_by("id"))
         return VoteSerializer(votes, many=True).data
 
 
@@ -184,6 +196,30 @@ class ExportQuerySerializer(serializers.Serializer):
 
 class AggregateResultSerializer(serializers.Serializer):
     decided = serializers.IntegerField()
+
+
+class LanguageCapacitySerializer(serializers.Serializer):
+    language = serializers.CharField(source="language.tag")
+    language_name = serializers.CharField(source="language.name")
+    overlap = serializers.IntegerField(help_text="k configured for this language (pool overlap, else project's)")
+    capacity = serializers.IntegerField(help_text="active qualified evaluators with the current guideline acknowledged")
+    effective_overlap = serializers.IntegerField(help_text="labels an item is aggregated with now")
+    ok = serializers.BooleanField(help_text="capacity >= overlap")
+    stalled = serializers.BooleanField(help_text="items cannot get the labels aggregation waits for")
+    qualified = serializers.IntegerField()
+    unacknowledged = serializers.IntegerField()
+    suspended = serializers.IntegerField()
+    calibrating = serializers.IntegerField()
+    open_items = serializers.IntegerField()
+    advice = serializers.CharField(help_text="what to do when capacity < overlap (empty when ok)")
+
+
+class ProjectHealthSerializer(serializers.Serializer):
+    project = serializers.CharField()
+    ok = serializers.BooleanField(help_text="every language has the capacity its overlap needs")
+    aggregate_when_short = serializers.BooleanField()
+    short_min_labels = serializers.IntegerField()
+    languages = LanguageCapacitySerializer(many=True)
 
 
 class ReportCreateSerializer(serializers.Serializer):

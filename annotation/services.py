@@ -10,6 +10,7 @@ open transactions IMMEDIATE), which serialises the engine.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Iterable
@@ -20,15 +21,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from annotation.aggregation import Verdict, dawid_skene, majority_vote
+from annotation.capacity import effective_overlap, overlap_for
 from annotation.hashing import content_hash
 from annotation.models import (
     AgreementSnapshot,
     Annotation,
+    AnnotationDiscard,
     ApprovedLabel,
     ApprovedLabelHistory,
     Assignment,
@@ -40,14 +43,29 @@ from annotation.models import (
 )
 from annotation.selectors import items_not_stored
 from annotation.signals import annotation_submitted
-from evaluators.models import Language, Pool
-from evaluators.selectors import guideline_current, guideline_is_acknowledged, pools_qualified_for
+from evaluators.models import ControlAnswer, Language, MembershipEvent, Pool, PoolMembership
+from evaluators.selectors import (
+    control_accuracy,
+    guideline_current,
+    guideline_is_acknowledged,
+    membership_refusal,
+    pools_qualified_for,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class NoLabelError(ValidationError):
     pass
+
+
+class MembershipInactive(PermissionDenied):
+    """The evaluator's membership no longer allows this (suspended, removed, not qualified): the message
+    names the pool and the reason."""
+
+
+class IdempotencyConflict(Exception):
+    """An idempotency key used again with a different payload: the API answers 409."""
 
 
 # --------------------------------------------------------------------------- projects and items
@@ -126,6 +144,26 @@ def _release(assignment: Assignment, *, status: str, reason: str = "") -> None:
     assignment.save(update_fields=["status", "skip_reason"])
 
 
+def assignments_release_for_member(*, user: AbstractBaseUser, pool: Pool, reason: str) -> int:
+    """End every active lease of ``user`` on the pool's project × language at once (suspension, removal):
+    the slots go back to the queue for the other evaluators."""
+    released = 0
+    leases = Assignment.objects.select_for_update().filter(
+        evaluator=user, status=Assignment.Status.ACTIVE, item__project_id=pool.project_id,
+        item__language_id=pool.language_id,
+    )
+    for assignment in leases.order_by("id"):
+        _release(assignment, status=Assignment.Status.RELEASED, reason=f"released: {reason}")
+        released += 1
+    return released
+
+
+def _refuse_unless_member(*, evaluator: AbstractBaseUser, item: Item) -> None:
+    refusal = membership_refusal(user=evaluator, project_id=item.project_id, language_id=item.language_id)
+    if refusal:
+        raise MembershipInactive(refusal[0].upper() + refusal[1:] + ".")
+
+
 def _own_assignment_locked(*, evaluator: AbstractBaseUser, assignment_id: int) -> Assignment:
     # ``of=("self",)``: without it PostgreSQL also locks the joined item and project rows, and every
     # submit of a project queued behind the one project row.
@@ -184,17 +222,23 @@ def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: b
     return assignment
 
 
-def _next_control(*, evaluator, pools: list[Pool], rng: random.Random) -> tuple[Item, Pool] | None:
-    for pool in pools:
-        if pool.control_rate > 0 and rng.random() < pool.control_rate:
-            ids = list(
-                Item.objects.filter(project_id=pool.project_id, language_id=pool.language_id, is_control=True)
-                .exclude(assignments__evaluator=evaluator)
-                .values_list("id", flat=True)[:500]
-            )
-            if ids:
-                return Item.objects.select_related("project").get(pk=rng.choice(ids)), pool
-    return None
+def controls_available(*, pool: Pool, evaluator_id: int):
+    """Control items of the pool this evaluator has never had, not yet retired (served to fewer than the
+    pool's ``gold_max_exposure`` evaluators)."""
+    return (
+        Item.objects.filter(project_id=pool.project_id, language_id=pool.language_id, is_control=True)
+        .exclude(assignments__evaluator_id=evaluator_id)
+        .annotate(shown=Count("assignments"))
+        .filter(shown__lt=max(1, pool.gold_max_exposure))
+    )
+
+
+def _next_control(*, evaluator, pool: Pool, rng: random.Random) -> Item | None:
+    """At the pool's rate, a random control instead of the regular item (positions are random)."""
+    if pool.control_rate <= 0 or rng.random() >= pool.control_rate:
+        return None
+    ids = list(controls_available(pool=pool, evaluator_id=evaluator.pk).values_list("id", flat=True)[:500])
+    return Item.objects.select_related("project").get(pk=rng.choice(ids)) if ids else None
 
 
 def next_item_queryset(*, pool: Pool, evaluator_id: int, overlap: int):
@@ -219,52 +263,59 @@ def assignment_next(
     *, evaluator: AbstractBaseUser, project: Project | None = None, now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Assignment | None:
-    """The evaluator's next item: their open lease first, then a control item at the pool's rate, then
-    the highest-priority open item of a qualified pool whose current guideline they acknowledged.
+    """The evaluator's next item: their open lease first (while they are still qualified there), then the
+    highest-priority open item of a qualified pool whose current guideline they acknowledged, which a
+    random control item of that pool replaces at the pool's control rate.
 
     Never an item they already had (done, skipped or expired), never more than the project's overlap
     k of distinct evaluators per item (leases count until they end).
     """
     now = now or timezone.now()
     _lock_evaluator(evaluator)
-    current = (
+    leases = (
         Assignment.objects.filter(evaluator=evaluator, status=Assignment.Status.ACTIVE, expires_at__gt=now)
         .filter(**({"item__project": project} if project else {}))
         .select_related("item__project", "item__language")
         .order_by("leased_at", "id")
-        .first()
     )
-    if current is not None:
-        return current
+    for current in leases:
+        if membership_refusal(user=evaluator, project_id=current.item.project_id,
+                              language_id=current.item.language_id) is None:
+            return current
+        # A lease left over from before a suspension or removal is never served: it goes back.
+        locked = Assignment.objects.select_for_update().get(pk=current.pk)
+        _release(locked, status=Assignment.Status.RELEASED, reason="released: membership no longer qualified")
     pools = [
         pool for pool in pools_qualified_for(user=evaluator).filter(**({"project": project} if project else {}))
         if guideline_is_acknowledged(user=evaluator, project=pool.project)
     ]
     if not pools:
         return None
-    control = _next_control(evaluator=evaluator, pools=pools, rng=rng or random.Random())
-    if control is not None:
-        item, pool = control
-        return _lease(item=item, evaluator=evaluator, now=now, control=True, lease_minutes=pool.project.lease_minutes)
+    overlaps = {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
     # One indexed probe per pool (each stops at its first free item), then the best of them.
     best: tuple[float, int, Pool] | None = None
     for pool in pools:
         head = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=pool.project.overlap)
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
             .values_list("priority", "id").first()
         )
         if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
             best = (head[0], head[1], pool)
     if best is None:
+        # No regular work: no control either, or "anything served now" would be a control.
         return None
+    control = _next_control(evaluator=evaluator, pool=best[2], rng=rng or random.Random())
+    if control is not None:
+        return _lease(item=control, evaluator=evaluator, now=now, control=True,
+                      lease_minutes=best[2].project.lease_minutes)
     ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
     for pool in ordered:
         item = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=pool.project.overlap)
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
             .select_for_update(skip_locked=True, of=("self",)).first()
         )
         # The row was re-read under its lock, so the counters are current.
-        if item is not None and item.annotation_count + item.active_assignments < pool.project.overlap:
+        if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
             return _lease(
                 item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
             )
@@ -282,25 +333,30 @@ def annotation_submit(
     *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0,
     guideline_version_id: int | None = None,
 ) -> Annotation:
-    """Record a label. A retried request with the same idempotency key returns the first annotation.
+    """Record a label. A retried request with the same idempotency key and payload returns the first
+    annotation; the same key with another payload is an IdempotencyConflict (409), never a silent success.
 
     ``guideline_version_id`` (optional) is the version the client showed; a stale one is refused so that
-    nobody labels under a guideline that changed in the meantime.
+    nobody labels under a guideline that changed in the meantime. A member who is no longer qualified
+    in the item's pool (suspended, removed) is refused with the reason.
     """
+    time_spent_ms = max(0, int(time_spent_ms))
+    digest = _payload_hash(assignment_id=assignment_id, label=label, time_spent_ms=time_spent_ms)
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
-        return prior
+        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
     assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
     # A retry that waited for the lock while the first request committed sees its annotation now.
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
-        return prior
+        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
+    _refuse_unless_member(evaluator=evaluator, item=assignment.item)
     if assignment.status == Assignment.Status.SUBMITTED:
         existing = Annotation.objects.filter(assignment=assignment).first()
         if existing is not None:
-            raise ValidationError(f"assignment {assignment_id} is already submitted (annotation {existing.pk})")
+            raise ValidationError("this assignment is already submitted")
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError(f"assignment {assignment_id} is {assignment.status}, not open for submission")
+        raise ValidationError(f"this assignment is {assignment.status}, not open for submission")
     project = assignment.item.project
     _check_label(project, label)
     version = guideline_current(project=project)
@@ -314,13 +370,13 @@ def annotation_submit(
         with transaction.atomic():
             annotation = Annotation.objects.create(
                 assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
-                idempotency_key=idempotency_key, time_spent_ms=max(0, int(time_spent_ms)),
+                idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
             )
     except IntegrityError:
         prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
         if prior is None:
             raise
-        return prior
+        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
     annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
@@ -328,9 +384,27 @@ def annotation_submit(
         item.active_assignments = max(0, item.active_assignments - 1)
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
-        if item.annotation_count >= project.overlap and item.status == Item.Status.OPEN:
+        needed = effective_overlap(project=project, language_id=item.language_id)
+        if item.annotation_count >= needed and item.status == Item.Status.OPEN:
             aggregation_request(project_id=project.pk, language_id=item.language_id)
     return annotation
+
+
+def _payload_hash(*, assignment_id: int, label: str, time_spent_ms: int) -> str:
+    return hashlib.sha256(f"{assignment_id}\x1f{label}\x1f{time_spent_ms}".encode()).hexdigest()
+
+
+def _replayed(prior: Annotation, *, digest: str, assignment_id: int, label: str, key: str) -> Annotation:
+    """The original annotation of a retried request, or a conflict when the payload is not the same."""
+    same = prior.payload_hash == digest if prior.payload_hash else (
+        prior.assignment_id == assignment_id and prior.label == label
+    )
+    if not same:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different submission; a retry must send the same "
+            "assignment, label and time, and a new submission needs a new key"
+        )
+    return prior
 
 
 @transaction.atomic
@@ -343,7 +417,10 @@ def annotation_update(*, evaluator: AbstractBaseUser, annotation_id: int, label:
     if annotation is None:
         raise Annotation.DoesNotExist(f"annotation {annotation_id} not found")
     item = Item.objects.select_for_update().select_related("project").get(pk=annotation.item_id)
-    if item.status == Item.Status.APPROVED:
+    _refuse_unless_member(evaluator=evaluator, item=item)
+    from annotation.selectors import annotation_editable
+
+    if not annotation_editable(annotation):
         raise ValidationError("this item has been reviewed; its annotations can no longer change")
     _check_label(item.project, label)
     if annotation.label == label:
@@ -364,7 +441,7 @@ def _control_accuracy(*, project: Project, language_id: int, evaluator_ids: set[
     accuracy: dict[int, float | None] = {}
     for evaluator_id in evaluator_ids:
         answers = list(
-            Annotation.objects.filter(
+            Annotation.objects.counted().filter(
                 evaluator_id=evaluator_id, assignment__is_control=True, item__project=project,
                 item__language_id=language_id,
             ).exclude(item__reference_label="").order_by("-created_at", "-id")
@@ -397,7 +474,7 @@ def _approve(
 
 
 def _verdicts(*, project: Project, language_id: int, items: list[Item]) -> dict[int, Verdict]:
-    regular = Annotation.objects.filter(assignment__is_control=False)
+    regular = Annotation.objects.counted().filter(assignment__is_control=False)
     if project.aggregation == Project.Aggregation.DAWID_SKENE:
         rows = list(
             regular.filter(item__project=project, item__language_id=language_id)
@@ -421,13 +498,20 @@ def _aggregate_items(*, project: Project, language_id: int, items: list[Item]) -
         else ApprovedLabel.Method.MAJORITY
     )
     rule = project.auto_approve
+    counts = dict(
+        Annotation.objects.counted().filter(item__in=items, assignment__is_control=False)
+        .values("item_id").annotate(n=Count("id")).values_list("item_id", "n")
+    )
+    configured_k = overlap_for(project=project, language_id=language_id)
     decided = 0
     for item in items:
         verdict = verdicts.get(item.pk)
         if verdict is None:
             continue
         reason = ""
-        if verdict.label is None:
+        if counts.get(item.pk, 0) < min(2, configured_k):
+            reason = "a single label (the language is short of evaluators): a reviewer decides"
+        elif verdict.label is None:
             reason = "tie"
         elif verdict.confidence < project.min_confidence:
             reason = f"low confidence ({verdict.confidence:.2f} < {project.min_confidence:.2f})"
@@ -437,7 +521,8 @@ def _aggregate_items(*, project: Project, language_id: int, items: list[Item]) -
             reason = "not unanimous"
         elif project.auto_approve_accurate_only:
             evaluator_ids = set(
-                item.annotations.filter(assignment__is_control=False).values_list("evaluator_id", flat=True)
+                item.annotations.counted().filter(assignment__is_control=False)
+                .values_list("evaluator_id", flat=True)
             )
             pool = Pool.objects.filter(project=project, language_id=language_id).first()
             floor = pool.accuracy_floor if pool else 0.0
@@ -460,6 +545,13 @@ def _aggregate_items(*, project: Project, language_id: int, items: list[Item]) -
 
 
 # --------------------------------------------------------------------------- background aggregation
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed write
+        logger.exception("could not enqueue %s%s", task.name, args)
+
+
 def _pending_key(project_id: int, language_id: int) -> str:
     return f"parity:aggregation-pending:{project_id}:{language_id}"
 
@@ -528,17 +620,21 @@ def aggregation_sweep() -> dict[str, int]:
 
 @transaction.atomic
 def aggregation_batch_run(*, project: Project, language: Language | None = None) -> int:
-    """Aggregate every item that has its k annotations but no decision yet (rows another job holds are
-    skipped: that job decides them)."""
-    pending = Item.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-        project=project, status=Item.Status.OPEN, annotation_count__gte=project.overlap, is_control=False,
-    )
-    if language is not None:
-        pending = pending.filter(language=language)
+    """Aggregate every item that has its k annotations (the language's effective k: fewer when the project
+    aggregates short of evaluators) but no decision yet. Rows another job holds are skipped: that job
+    decides them."""
+    from annotation.capacity import project_language_ids
+
+    language_ids = [language.pk] if language is not None else project_language_ids(project)
     by_language: dict[int, list[Item]] = {}
-    for item in pending.order_by("id"):
-        item.project = project
-        by_language.setdefault(item.language_id, []).append(item)
+    for language_id in language_ids:
+        pending = Item.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            project=project, language_id=language_id, status=Item.Status.OPEN, is_control=False,
+            annotation_count__gte=effective_overlap(project=project, language_id=language_id),
+        )
+        for item in pending.order_by("id"):
+            item.project = project
+            by_language.setdefault(item.language_id, []).append(item)
     decided = 0
     for language_id, items in by_language.items():
         decided += _aggregate_items(project=project, language_id=language_id, items=items)
@@ -582,6 +678,141 @@ def adjudication_resolve(*, item: Item, label: str, reviewer: AbstractBaseUser) 
                     action=ApprovedLabelHistory.Action.OVERRIDE, actor=reviewer)
 
 
+# --------------------------------------------------------------------------- discarding and promoting
+@transaction.atomic
+def annotations_discard(
+    *, membership: PoolMembership, since: datetime, reason: str, actor: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> AnnotationDiscard:
+    """Discard a member's annotations in the pool's project × language created at or after ``since``.
+
+    They stay stored (``discarded_at``) but leave aggregation, agreement and control accuracy. Every
+    item that lost a label counts it again as missing; an approved or adjudicated one is re-opened
+    (approved label removed, history entry "reopen") so that other evaluators label it again. The
+    discard, the membership event and each re-opening are logged.
+    """
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("a reason is required to discard a member's annotations")
+    if since > now:
+        raise ValidationError(f"the start date {since:%Y-%m-%d %H:%M} is in the future")
+    membership = PoolMembership.objects.select_for_update().select_related("pool__project").get(pk=membership.pk)
+    pool = membership.pool
+    annotations = list(
+        Annotation.objects.select_for_update().counted().filter(
+            evaluator_id=membership.user_id, item__project_id=pool.project_id, item__language_id=pool.language_id,
+            created_at__gte=since,
+        ).select_related("assignment").order_by("id")
+    )
+    discard = AnnotationDiscard.objects.create(membership=membership, since=since, reason=reason, actor=actor,
+                                               n_annotations=len(annotations))
+    Annotation.objects.filter(pk__in=[a.pk for a in annotations]).update(discarded_at=now, discard=discard)
+    ControlAnswer.objects.filter(annotation__in=[a.pk for a in annotations]).update(in_window=False)
+    lost: dict[int, int] = {}
+    for annotation in annotations:
+        if not annotation.assignment.is_control:
+            lost[annotation.item_id] = lost.get(annotation.item_id, 0) + 1
+    reopened, to_aggregate = 0, []
+    project = pool.project
+    for item in Item.objects.select_for_update().filter(pk__in=list(lost)).order_by("id"):
+        item.annotation_count = max(0, item.annotation_count - lost[item.pk])
+        fields = ["annotation_count"]
+        if item.status != Item.Status.OPEN:
+            previous = ApprovedLabel.objects.filter(item=item).first()
+            ApprovedLabelHistory.objects.create(
+                item=item, action=ApprovedLabelHistory.Action.REOPEN, label="",
+                previous_label=previous.label if previous else item.proposed_label, method="discard",
+                confidence=0.0, actor=actor,
+                comment=f"{lost[item.pk]} label(s) of {membership.user} discarded: {reason}",
+            )
+            if previous is not None:
+                previous.delete()
+            item.status, item.review_reason = Item.Status.OPEN, ""
+            item.proposed_label, item.proposed_confidence, item.proposed_method = "", None, ""
+            fields += ["status", "review_reason", "proposed_label", "proposed_confidence", "proposed_method"]
+            if item.is_control and item.metadata.get("promoted_control"):
+                item.is_control, item.reference_label = False, ""  # its gold came from the discarded labels
+                fields += ["is_control", "reference_label"]
+            reopened += 1
+        item.save(update_fields=fields)
+        if item.annotation_count >= effective_overlap(project=project, language_id=item.language_id):
+            item.project = project
+            to_aggregate.append(item)
+    discard.n_reopened = reopened
+    discard.save(update_fields=["n_reopened"])
+    MembershipEvent.objects.create(
+        membership=membership, from_state=membership.state, to_state=membership.state, actor=actor,
+        reason=f"discarded {len(annotations)} annotation(s) since {since:%Y-%m-%d %H:%M}; {reopened} approved or "
+        f"adjudicated item(s) re-opened. Reason: {reason}",
+    )
+    if to_aggregate:
+        _aggregate_items(project=project, language_id=pool.language_id, items=to_aggregate)
+    from annotation.tasks import record_agreement
+
+    transaction.on_commit(lambda: _enqueue(record_agreement, project.pk, pool.language_id))
+    return discard
+
+
+def promotion_candidates(*, project: Project, language: Language | None = None) -> list[tuple[Item, str]]:
+    """Approved items fit to become controls: every counted label agrees (at least two of them), and every
+    one of their evaluators is at or above the pool's accuracy floor on controls."""
+    items = (
+        Item.objects.filter(project=project, status=Item.Status.APPROVED, split=Item.Split.POOL, is_control=False,
+                            approved_label__isnull=False)
+        .exclude(approved_label__method=ApprovedLabel.Method.REVIEW)
+        .select_related("approved_label")
+    )
+    if language is not None:
+        items = items.filter(language=language)
+    memberships: dict[tuple[int, int], PoolMembership | None] = {}
+    fit = []
+    for item in items.order_by("id"):
+        votes = list(item.annotations.counted().filter(assignment__is_control=False)
+                     .values_list("evaluator_id", "label"))
+        labels = {label for _, label in votes}
+        if len(votes) < 2 or labels != {item.approved_label.label}:
+            continue
+        ok = True
+        for evaluator_id, _ in votes:
+            key = (evaluator_id, item.language_id)
+            if key not in memberships:
+                memberships[key] = PoolMembership.objects.select_related("pool").filter(
+                    user_id=evaluator_id, pool__project=project, pool__language_id=item.language_id,
+                    state=PoolMembership.State.QUALIFIED,
+                ).first()
+            membership = memberships[key]
+            stats = control_accuracy(membership=membership) if membership else None
+            if stats is None or stats.accuracy is None or stats.accuracy < membership.pool.accuracy_floor:
+                ok = False
+                break
+        if ok:
+            fit.append((item, item.approved_label.label))
+    return fit
+
+
+@transaction.atomic
+def controls_promote(
+    *, project: Project, language: Language | None = None, actor: AbstractBaseUser | None = None,
+    limit: int | None = None,
+) -> list[Item]:
+    """Make high-confidence approved items (unanimous, by evaluators above the accuracy floor) new gold
+    controls: the approved label becomes the reference. Their approved label stays for training; the
+    evaluators who labelled them never get them again."""
+    promoted = []
+    for item, label in promotion_candidates(project=project, language=language)[:limit]:
+        locked = Item.objects.select_for_update().get(pk=item.pk)
+        if locked.is_control:
+            continue
+        locked.is_control, locked.reference_label = True, label
+        locked.metadata = {**(locked.metadata or {}), "promoted_control": {
+            "at": timezone.now().isoformat(), "by": getattr(actor, "pk", None), "label": label,
+        }}
+        locked.save(update_fields=["is_control", "reference_label", "metadata"])
+        promoted.append(locked)
+    return promoted
+
+
 # --------------------------------------------------------------------------- agreement
 def agreement_snapshot_record(
     *, project: Project, language: Language | None = None, trigger: str = "manual"
@@ -590,7 +821,7 @@ def agreement_snapshot_record(
     with the counts behind the numbers."""
     from annotation.agreement import agreement_report
 
-    rows = Annotation.objects.filter(item__project=project, assignment__is_control=False)
+    rows = Annotation.objects.counted().filter(item__project=project, assignment__is_control=False)
     if language is not None:
         rows = rows.filter(item__language=language)
     items, annotators, labels = [], [], []
@@ -635,8 +866,21 @@ def _counts(values: list) -> dict:
 
 
 def _annotations_of(project: Project, language: Language | None):
-    annotations = Annotation.objects.filter(item__project=project, assignment__is_control=False)
+    annotations = Annotation.objects.counted().filter(item__project=project, assignment__is_control=False)
     return annotations.filter(item__language=language) if language is not None else annotations
+
+
+def _latest_change(project: Project, language: Language | None, annotations):
+    """When the numbers of the pair last changed: a new or edited label, or an admin's discard."""
+    discarded = AnnotationDiscard.objects.filter(membership__pool__project=project)
+    if language is not None:
+        discarded = discarded.filter(membership__pool__language=language)
+    latest_discard = discarded.aggregate(latest=Max("created_at"))["latest"]
+    stats = annotations.aggregate(latest=Max("updated_at"), n=Count("id"))
+    latest = stats["latest"]
+    if latest_discard is not None and (latest is None or latest_discard > latest):
+        latest = latest_discard
+    return latest, stats["n"]
 
 
 def agreement_snapshot_if_due(
@@ -645,8 +889,9 @@ def agreement_snapshot_if_due(
     """Snapshot agreement per N new labels or per time window, not per item.
 
     Due when there is no snapshot yet, when ``AGREEMENT_SNAPSHOT_EVERY_LABELS`` labels were added since
-    the last one, or when anything changed and ``AGREEMENT_SNAPSHOT_INTERVAL_S`` has passed. A series
-    of one point per approved item was unreadable and cost a full agreement pass per submission.
+    the last one, or when anything changed (labels or a discard) and ``AGREEMENT_SNAPSHOT_INTERVAL_S``
+    has passed. A series of one point per approved item was unreadable and cost a full agreement pass
+    per submission.
     """
     now = now or timezone.now()
     last = AgreementSnapshot.objects.filter(project=project, language=language).order_by("-created_at").first()
@@ -654,10 +899,10 @@ def agreement_snapshot_if_due(
     if last is None:
         due = annotations.exists()
     else:
-        stats = annotations.aggregate(latest=Max("updated_at"), n=models.Count("id"))
-        changed = stats["latest"] is not None and stats["latest"] > last.created_at
+        latest, n = _latest_change(project, language, annotations)
+        changed = latest is not None and latest > last.created_at
         due = changed and (
-            stats["n"] - last.n_ratings >= int(settings.AGREEMENT_SNAPSHOT_EVERY_LABELS)
+            abs(n - last.n_ratings) >= int(settings.AGREEMENT_SNAPSHOT_EVERY_LABELS)
             or (now - last.created_at).total_seconds() >= float(settings.AGREEMENT_SNAPSHOT_INTERVAL_S)
         )
     if not due:

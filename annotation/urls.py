@@ -6,10 +6,10 @@ from annotation import views
 app_name = "annotation"
 urlpatterns = [
     path("work/", views.workspace, name="workspace"),
-    path("work/assignments/<int:pk>/", views.assignment_page, name="assignment"),
-    path("work/assignments/<int:pk>/submit/", views.assignment_submit, name="assignment_submit"),
-    path("work/assignments/<int:pk>/skip/", views.assignment_skip, name="assignment_skip"),
-    path("work/assignments/<int:pk>/flag/", views.assignment_flag, name="assignment_flag"),
+    path("work/assignments/<uuid:public_id>/", views.assignment_page, name="assignment"),
+    path("work/assignments/<uuid:public_id>/submit/", views.assignment_submit, name="assignment_submit"),
+    path("work/assignments/<uuid:public_id>/skip/", views.assignment_skip, name="assignment_skip"),
+    path("work/assignments/<uuid:public_id>/flag/", views.assignment_flag, name="assignment_flag"),
     path("work/annotations/<int:pk>/undo/", views.annotation_undo, name="annotation_undo"),
     path("work/annotations/<int:pk>/", views.annotation_edit, name="annotation_edit"),
     path("work/annotations/<int:pk>/relabel/", views.annotation_relabel, name="annotation_relabel"),

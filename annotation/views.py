@@ -26,8 +26,8 @@ from django.views.decorators.http import require_POST
 from annotation import services
 from annotation.forms import HONEYPOT_FIELD
 from annotation.models import AgreementSnapshot, Annotation, Assignment, Item, ItemFlag, Project, Report
-from evaluators.models import PoolMembership
-from evaluators.selectors import guideline_addenda_for, guideline_current
+from evaluators.models import Pool, PoolMembership
+from evaluators.selectors import guideline_addenda_for, guideline_current, membership_refusals
 from evaluators.views import evaluator_required, pending_guidelines, render_guideline, staff_required
 
 SESSION_TARGET = 20  # items per work session shown by the session progress bar
@@ -140,6 +140,13 @@ def _session_started(request):
 
 
 def _progress(request, assignment: Assignment | None) -> dict:
+    """Session and queue counters. Controls are part of the queue like any item: "done" counts every
+    answer, "total" adds what is still open to the evaluator (regular items with a free slot and the
+    controls not yet served to them) and the item in hand, so answering a control or a regular item
+    moves the counters the same way (+1 done, total unchanged)."""
+    from annotation.capacity import effective_overlap
+    from annotation.services import controls_available
+
     user = request.user
     started = _session_started(request)
     session_done = Annotation.objects.filter(evaluator=user, created_at__gte=started).count()
@@ -149,21 +156,21 @@ def _progress(request, assignment: Assignment | None) -> dict:
     }
     if assignment is not None:
         item = assignment.item
-        mine = Annotation.objects.filter(
-            evaluator=user, item__project_id=item.project_id, item__language_id=item.language_id,
-            assignment__is_control=False,
-        ).count()
+        scope = {"item__project_id": item.project_id, "item__language_id": item.language_id}
+        mine = Annotation.objects.filter(evaluator=user, **scope).count()
+        overlap = effective_overlap(project=item.project, language_id=item.language_id)
         available = (
             Item.objects.filter(project_id=item.project_id, language_id=item.language_id, split=Item.Split.POOL,
                                 status=Item.Status.OPEN, is_control=False)
-            .filter(annotation_count__lt=F("project__overlap") - F("active_assignments"))
+            .filter(annotation_count__lt=overlap - F("active_assignments"))
             .exclude(assignments__evaluator=user).count()
         )
-        active = Assignment.objects.filter(evaluator=user, status=Assignment.Status.ACTIVE,
-                                           item__project_id=item.project_id, item__language_id=item.language_id,
-                                           is_control=False).count()
+        pool = Pool.objects.filter(project_id=item.project_id, language_id=item.language_id,
+                                   memberships__user=user).order_by("dialect", "id").first()
+        controls = controls_available(pool=pool, evaluator_id=user.pk).count() if pool is not None else 0
+        active = Assignment.objects.filter(evaluator=user, status=Assignment.Status.ACTIVE, **scope).count()
         data["queue_done"] = mine
-        data["queue_total"] = mine + available + active
+        data["queue_total"] = mine + available + controls + active
     for key, total in (("session", data["session_target"]), ("queue", data["queue_total"])):
         done = data[f"{key}_done"]
         data[f"{key}_percent"] = round(100 * done / total) if total else 0
@@ -180,17 +187,17 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None) 
     already given (undo): the choice then goes to ``annotation_update``."""
     item = assignment.item
     data = {
-        "id": assignment.pk,
+        "id": str(assignment.public_id),  # opaque: row ids are sequential and would point at controls
         "project": item.project.slug,
         "text": item.text,
         "language": {"tag": item.language.tag, "code": item.language.code, "name": item.language.name,
                      "direction": item.language.direction},
         "idempotency_key": uuid.uuid4().hex,
         "urls": {
-            "submit": reverse("annotation:assignment_submit", args=[assignment.pk]),
-            "skip": reverse("annotation:assignment_skip", args=[assignment.pk]),
-            "flag": reverse("annotation:assignment_flag", args=[assignment.pk]),
-            "page": reverse("annotation:assignment", args=[assignment.pk]),
+            "submit": reverse("annotation:assignment_submit", args=[assignment.public_id]),
+            "skip": reverse("annotation:assignment_skip", args=[assignment.public_id]),
+            "flag": reverse("annotation:assignment_flag", args=[assignment.public_id]),
+            "page": reverse("annotation:assignment", args=[assignment.public_id]),
         },
         "editing": None,
     }
@@ -203,10 +210,13 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None) 
 
 def _undoable(user) -> Annotation | None:
     """The user's last submission while it can still be changed (its item not approved yet)."""
+    from annotation.selectors import annotation_editable
+
     last = (
-        Annotation.objects.filter(evaluator=user).select_related("item").order_by("-updated_at", "-id").first()
+        Annotation.objects.filter(evaluator=user).select_related("item__project", "assignment")
+        .order_by("-updated_at", "-id").first()
     )
-    if last is None or last.item.status == Item.Status.APPROVED:
+    if last is None or not annotation_editable(last):
         return None
     return last
 
@@ -225,6 +235,7 @@ def _blockers(user) -> dict:
         "calibrating": [m for m in memberships if m.state in (PoolMembership.State.INVITED,
                                                               PoolMembership.State.CALIBRATING)],
         "suspended": [m for m in memberships if m.state == PoolMembership.State.SUSPENDED],
+        "refusals": membership_refusals(user=user),
     }
 
 
@@ -247,7 +258,7 @@ def _render_workspace(request, assignment: Assignment | None, editing: Annotatio
                         for a in guideline_addenda_for(version=version, user=request.user)] if version else [],
             "data": _assignment_data(assignment, editing=editing),
             "submit_url": reverse("annotation:annotation_relabel", args=[editing.pk]) if editing
-            else reverse("annotation:assignment_submit", args=[assignment.pk]),
+            else reverse("annotation:assignment_submit", args=[assignment.public_id]),
         })
     return render(request, "annotation/workspace.html", context)
 
@@ -265,9 +276,14 @@ def workspace(request):
     return _render_workspace(request, assignment)
 
 
+def _my_assignment(request, public_id) -> Assignment:
+    """One of the user's assignments by its public id; another user's is a 404."""
+    return get_object_or_404(_my_assignments(request.user), public_id=public_id)
+
+
 @evaluator_required
-def assignment_page(request, pk):
-    assignment = get_object_or_404(_my_assignments(request.user), pk=pk)
+def assignment_page(request, public_id):
+    assignment = _my_assignment(request, public_id)
     if assignment.status != Assignment.Status.ACTIVE:
         return redirect("annotation:workspace")
     return _render_workspace(request, assignment)
@@ -296,8 +312,8 @@ def _error(request, message: str, status: int = 400):
 
 @evaluator_required
 @require_POST
-def assignment_submit(request, pk):
-    get_object_or_404(_my_assignments(request.user), pk=pk)
+def assignment_submit(request, public_id):
+    pk = _my_assignment(request, public_id).pk
     _session_started(request)  # a session starts before its first submission
     data = _payload(request)
     label = str(data.get("label", ""))
@@ -314,6 +330,8 @@ def assignment_submit(request, pk):
         )
     except PermissionDenied as exc:
         return _error(request, str(exc), status=403)
+    except services.IdempotencyConflict as exc:
+        return _error(request, str(exc), status=409)
     except ValidationError as exc:
         return _error(request, " ".join(exc.messages))
     if _wants_json(request):
@@ -324,22 +342,22 @@ def assignment_submit(request, pk):
 
 @evaluator_required
 @require_POST
-def assignment_skip(request, pk):
-    assignment = get_object_or_404(_my_assignments(request.user), pk=pk)
+def assignment_skip(request, public_id):
+    assignment = _my_assignment(request, public_id)
     reason = str(_payload(request).get("reason", "")).strip()[:200] or "skipped in the workspace"
     try:
         _skip(user=request.user, assignment=assignment, reason=reason)
     except ValidationError as exc:
         return _error(request, " ".join(exc.messages))
     if _wants_json(request):
-        return _next_response(request, extra={"skipped": assignment.pk})
+        return _next_response(request, extra={"skipped": str(assignment.public_id)})
     return redirect("annotation:workspace")
 
 
 @evaluator_required
 @require_POST
-def assignment_flag(request, pk):
-    assignment = get_object_or_404(_my_assignments(request.user), pk=pk)
+def assignment_flag(request, public_id):
+    assignment = _my_assignment(request, public_id)
     data = _payload(request)
     reason = str(data.get("reason", ItemFlag.Reason.OTHER))
     if reason not in ItemFlag.Reason.values:
@@ -350,20 +368,32 @@ def assignment_flag(request, pk):
     except ValidationError as exc:
         return _error(request, " ".join(exc.messages))
     if _wants_json(request):
-        return _next_response(request, extra={"flagged": assignment.pk})
+        return _next_response(request, extra={"flagged": str(assignment.public_id)})
     messages.info(request, _("Thank you, the item was flagged."))
     return redirect("annotation:workspace")
 
 
 def _own_changeable_annotation(request, pk) -> Annotation:
+    from annotation.selectors import annotation_editable
+
     annotation = get_object_or_404(
         Annotation.objects.filter(evaluator=request.user).select_related("assignment__item__project",
                                                                          "assignment__item__language", "item"),
         pk=pk,
     )
-    if annotation.item.status == Item.Status.APPROVED:
+    refusal = membership_refusal_for(request.user, annotation.item)
+    if refusal:
+        raise ValidationError(refusal)
+    if not annotation_editable(annotation):
         raise ValidationError(_("This item has been reviewed; your label can no longer change."))
     return annotation
+
+
+def membership_refusal_for(user, item) -> str | None:
+    from evaluators.selectors import membership_refusal
+
+    refusal = membership_refusal(user=user, project_id=item.project_id, language_id=item.language_id)
+    return refusal[0].upper() + refusal[1:] + "." if refusal else None
 
 
 @evaluator_required
@@ -403,6 +433,8 @@ def annotation_relabel(request, pk):
         return _error(request, _("Choose a label."))
     try:
         annotation = services.annotation_update(evaluator=request.user, annotation_id=pk, label=label)
+    except PermissionDenied as exc:
+        return _error(request, str(exc), status=403)
     except ValidationError as exc:
         return _error(request, " ".join(exc.messages), status=409)
     if _wants_json(request):
@@ -449,7 +481,7 @@ def review_queue(request):
     )
     rows = []
     for item in items:
-        votes = list(item.annotations.all())
+        votes = [a for a in item.annotations.all() if a.discarded_at is None]
         counts = Counter(a.label for a in votes)
         rows.append({"item": item, "votes": votes, "counts": counts.most_common(),
                      "labels": list(item.project.labels.all())})

@@ -51,6 +51,8 @@ def service_errors():
         detail = {"detail": str(exc.args[0]) if exc.args else "not allowed"}
         if exc.retry_at is not None:
             detail["retry_at"] = exc.retry_at.isoformat()
+        if exc.exhausted:
+            detail["gold_bank_exhausted"] = True
         raise Conflict(detail) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc

@@ -112,16 +112,31 @@ class Pool(models.Model):
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="pools")
     dialect = models.CharField(max_length=64, blank=True)
     pass_mark = models.FloatField(default=0.8, help_text="Calibration accuracy needed to qualify")
-    control_rate = models.FloatField(default=0.05, help_text="Share of assignments that are gold control items")
+    control_rate = models.FloatField(
+        default=0.05,
+        help_text="Share of assignments that are gold control items (0-1). Controls are mixed in at random "
+        "positions and look exactly like regular work to the evaluator",
+    )
     control_window = models.PositiveIntegerField(default=50, help_text="Rolling window of control answers")
     accuracy_floor = models.FloatField(default=0.6, help_text="Control accuracy under which a member is suspended")
     control_min_answers = models.PositiveIntegerField(
         default=10, help_text="Control answers needed in the window before accuracy can suspend a member"
     )
+    control_report_every = models.PositiveIntegerField(
+        default=10,
+        help_text="Evaluators see their control accuracy only over completed blocks of this many control answers "
+        "(never updated per item, so a changing number does not point at the control just answered)",
+    )
+    overlap = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Distinct evaluators per item (k) in this language; empty: the project's overlap",
+    )
     retry_cooldown_hours = models.PositiveIntegerField(default=24)
     max_attempts = models.PositiveIntegerField(default=3)
     gold_max_exposure = models.PositiveIntegerField(
-        default=30, help_text="Times a gold item may be shown in this pool before it is flagged for retirement"
+        default=30,
+        help_text="Retirement: a gold control item is served to at most this many evaluators, and a calibration "
+        "gold item is drawn into at most this many attempts; then it is retired and the admins are told",
     )
     admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="administered_pools",
@@ -139,6 +154,7 @@ class Pool(models.Model):
             models.CheckConstraint(
                 condition=Q(accuracy_floor__gte=0) & Q(accuracy_floor__lte=1), name="pool_accuracy_floor_range"
             ),
+            models.CheckConstraint(condition=Q(overlap__isnull=True) | Q(overlap__gte=1), name="pool_overlap_positive"),
         ]
 
     def __str__(self) -> str:
@@ -286,6 +302,12 @@ class CalibrationRound(models.Model):
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="calibration_rounds")
     guideline_major = models.PositiveIntegerField(help_text="Guideline major version these gold answers follow")
     title = models.CharField(max_length=200, blank=True)
+    items_per_attempt = models.PositiveIntegerField(
+        default=10,
+        help_text="Gold bank: each attempt draws this many of the round's gold items at random, never one the "
+        "evaluator saw in an earlier attempt. When the bank has fewer unseen items left, a retry is refused until "
+        "an admin adds gold. Feedback (gold answer, explanation) is shown only for items retired for that evaluator",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

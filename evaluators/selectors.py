@@ -109,6 +109,52 @@ def pools_qualified_for(*, user: AbstractBaseUser) -> QuerySet[Pool]:
     ).select_related("project", "language")
 
 
+def membership_refusal(*, user: AbstractBaseUser, project_id: int, language_id: int) -> str | None:
+    """Why the user may not work on this project × language right now (None: they may).
+
+    The message names the pool, the state and the reason logged with the last transition, so a
+    suspended or removed member learns why their next, submit or edit was refused.
+    """
+    memberships = list(
+        PoolMembership.objects.filter(user=user, pool__project_id=project_id, pool__language_id=language_id)
+        .select_related("pool__project", "pool__language").order_by("id")
+    )
+    if any(m.state == State.QUALIFIED for m in memberships):
+        return None
+    if not memberships:
+        return "you are not a member of this language's pool"
+    order = [State.REMOVED, State.SUSPENDED, State.CALIBRATING, State.INVITED]
+    membership = sorted(memberships, key=lambda m: order.index(m.state))[0]
+    event = membership.events.filter(to_state=membership.state).order_by("-created_at", "-id").first()
+    why = f" (reason: {event.reason})" if event is not None and event.reason else ""
+    pool = f"{membership.pool.project.name} · {membership.pool.language.name}"
+    if membership.state == State.REMOVED:
+        return f"you were removed from the pool {pool}{why}: you can no longer label or change labels there"
+    if membership.state == State.SUSPENDED:
+        return (f"your membership in {pool} is suspended{why}: you cannot label or change labels there until a "
+                "pool admin reinstates you")
+    return f"you are not qualified in {pool} yet: pass its calibration first{why}"
+
+
+def membership_refusals(*, user: AbstractBaseUser, project=None) -> list[str]:
+    """The refusal of each of the user's pools that stopped them working (suspended or removed)."""
+    memberships = PoolMembership.objects.filter(user=user, state__in=[State.SUSPENDED, State.REMOVED])
+    if project is not None:
+        memberships = memberships.filter(pool__project=project)
+    pairs = sorted(set(memberships.values_list("pool__project_id", "pool__language_id")))
+    reasons = [membership_refusal(user=user, project_id=p, language_id=lang) for p, lang in pairs]
+    return [reason for reason in reasons if reason]
+
+
+def work_refusal(*, user: AbstractBaseUser, project=None) -> str | None:
+    """Why ``next`` has nothing for the user when that is because of their memberships: no qualified pool
+    (in ``project``) and at least one suspended or removed membership. None when they may work."""
+    if pools_qualified_for(user=user).filter(**({"project": project} if project else {})).exists():
+        return None
+    reasons = membership_refusals(user=user, project=project)
+    return "; ".join(reasons)[:1].upper() + "; ".join(reasons)[1:] + "." if reasons else None
+
+
 def memberships_for(*, user: AbstractBaseUser) -> QuerySet[PoolMembership]:
     return PoolMembership.objects.filter(user=user).select_related("pool__project", "pool__language")
 
@@ -164,6 +210,33 @@ def control_accuracy(*, membership: PoolMembership) -> ControlAccuracy:
         .order_by("-id").values_list("correct", flat=True)[:window]
     )
     return ControlAccuracy(correct=sum(recent), total=len(recent), window=window)
+
+
+@dataclass(frozen=True)
+class ReportedAccuracy:
+    """What an evaluator is shown of their control accuracy: completed blocks only."""
+
+    accuracy: float | None
+    answers: int  # a multiple of the pool's block size
+    block: int
+
+
+def control_accuracy_reported(*, membership: PoolMembership) -> ReportedAccuracy:
+    """Accuracy over completed blocks of ``pool.control_report_every`` control answers (the latest ones
+    within the rolling window). The number moves only when a block completes, so it never tells an
+    evaluator that the item just answered was a control."""
+    pool = membership.pool
+    block = max(1, pool.control_report_every)
+    answers = list(
+        ControlAnswer.objects.filter(membership=membership, in_window=True)
+        .order_by("id").values_list("correct", flat=True)
+    )
+    completed = answers[: len(answers) - len(answers) % block]
+    window = max(block, (max(1, pool.control_window) // block) * block)
+    shown = completed[-window:]
+    return ReportedAccuracy(
+        accuracy=sum(shown) / len(shown) if shown else None, answers=len(shown), block=block
+    )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,11 @@ class PoolSerializer(serializers.ModelSerializer):
 class CalibrationAllowanceSerializer(serializers.Serializer):
     attempts_used = serializers.IntegerField(source="used")
     attempts_left = serializers.IntegerField(source="left")
-    retry_at = serializers.DateTimeField(allow_null=True)
+    retry_at = serializers.DateTimeField(allow_null=True, help_text="the cooldown ends then (null: no cooldown)")
+    gold_bank_exhausted = serializers.BooleanField(
+        source="bank_exhausted", help_text="too few unseen gold items for another attempt: an admin must add gold"
+    )
+    can_start = serializers.BooleanField(help_text="an attempt may start now")
 
 
 class MyMembershipSerializer(serializers.ModelSerializer):
@@ -153,32 +157,54 @@ class CalibrationReviewSerializer(serializers.Serializer):
 
 
 class CalibrationResultSerializer(serializers.ModelSerializer):
-    """After submission only: the scores, and every mistake with the gold answer and its explanation."""
+    """After submission only: pass mark, score, when the next attempt may start, and every mistake with
+    the gold answer and its explanation, for items retired for this evaluator (never drawn for them
+    again, so the feedback cannot be replayed in a retry)."""
 
     status = serializers.CharField(read_only=True, help_text="passed or failed")
     passed = serializers.SerializerMethodField()
     pass_mark = serializers.FloatField(source="membership.pool.pass_mark")
+    score = serializers.FloatField(source="accuracy", help_text="share of correct answers (0-1)")
+    next_attempt_at = serializers.SerializerMethodField()
     mistakes = serializers.SerializerMethodField()
     calibration = serializers.SerializerMethodField()
 
     class Meta:
         model = CalibrationAttempt
-        fields = ["id", "number", "status", "passed", "accuracy", "kappa", "pass_mark", "submitted_at", "mistakes",
-                  "calibration"]
+        fields = ["id", "number", "status", "passed", "accuracy", "score", "kappa", "pass_mark", "submitted_at",
+                  "next_attempt_at", "mistakes", "calibration"]
 
     def get_passed(self, obj: CalibrationAttempt) -> bool:
         return obj.status == CalibrationAttempt.Status.PASSED
 
+    def _allowance(self, obj: CalibrationAttempt):
+        from evaluators.services import calibration_allowance
+
+        cache = self.context.setdefault("_allowance", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = calibration_allowance(membership=obj.membership)
+        return cache[obj.pk]
+
+    def get_next_attempt_at(self, obj: CalibrationAttempt) -> str | None:
+        """When the next attempt may start; null when none will (passed, no attempts left, bank exhausted)."""
+        from django.utils import timezone
+
+        allowance = self._allowance(obj)
+        if obj.status == CalibrationAttempt.Status.PASSED or allowance.left <= 0 or allowance.bank_exhausted:
+            return None
+        return serializers.DateTimeField().to_representation(allowance.retry_at or timezone.now())
+
     @extend_schema_field(CalibrationReviewSerializer(many=True))
     def get_mistakes(self, obj: CalibrationAttempt):
-        wrong = obj.answers.filter(correct=False).select_related("item")
+        from evaluators.services import calibration_items_seen
+
+        retired = calibration_items_seen(membership=obj.membership)
+        wrong = obj.answers.filter(correct=False, item_id__in=retired).select_related("item")
         return CalibrationReviewSerializer(wrong, many=True).data
 
     @extend_schema_field(CalibrationAllowanceSerializer)
     def get_calibration(self, obj: CalibrationAttempt):
-        from evaluators.services import calibration_allowance
-
-        return CalibrationAllowanceSerializer(calibration_allowance(membership=obj.membership)).data
+        return CalibrationAllowanceSerializer(self._allowance(obj)).data
 
 
 # --- pool management ---------------------------------------------------------------------------

@@ -63,9 +63,10 @@ class TransitionError(ValidationError):
 class CalibrationNotAllowed(PermissionDenied):
     """An attempt refused: wrong state, no attempts left, or the cooldown still running."""
 
-    def __init__(self, message: str, *, retry_at: datetime | None = None):
+    def __init__(self, message: str, *, retry_at: datetime | None = None, exhausted: bool = False):
         super().__init__(message)
         self.retry_at = retry_at
+        self.exhausted = exhausted  # the gold bank has too few unseen items: an admin must add gold
 
 
 # --- languages and evaluators --------------------------------------------------------------
@@ -144,10 +145,25 @@ def membership_transition(
     if to_state == State.QUALIFIED:
         # A fresh start: control answers from before (re)qualification no longer count.
         ControlAnswer.objects.filter(membership=locked, in_window=True).update(in_window=False)
+    leaving_work = locked.state == State.QUALIFIED and to_state != State.QUALIFIED
     locked.state = to_state
     locked.save(update_fields=["state", "updated_at"])
+    if leaving_work:
+        _membership_left_work(membership=locked, reason=f"membership {to_state}: {reason}".strip())
     membership.state, membership.updated_at = locked.state, locked.updated_at
     return locked
+
+
+def _membership_left_work(*, membership: PoolMembership, reason: str) -> None:
+    """Suspension, removal or re-calibration take effect at once: the member's leases go back to the
+    queue, and the language's items are aggregated again once the commit lands (with fewer evaluators
+    a project that aggregates short may now decide items that were waiting)."""
+    from annotation.services import _enqueue, assignments_release_for_member
+    from annotation.tasks import aggregate
+
+    assignments_release_for_member(user=membership.user, pool=membership.pool, reason=reason)
+    project_id = membership.pool.project_id
+    transaction.on_commit(lambda: _enqueue(aggregate, project_id))
 
 
 @transaction.atomic
@@ -349,9 +365,14 @@ def _current_major(project) -> int:
 @transaction.atomic
 def calibration_round_create(
     *, pool: Pool, items: list[GoldItem], guideline_major: int | None = None, title: str = "",
+    items_per_attempt: int = 10,
 ) -> CalibrationRound:
+    """A round whose ``items`` are its gold bank; each attempt draws ``items_per_attempt`` of them. A bank
+    of at least (max attempts × items per attempt) lets every retry see only fresh gold."""
     if not items:
         raise ValidationError("a calibration round needs at least one gold item")
+    if items_per_attempt < 1:
+        raise ValidationError("an attempt needs at least one gold item (items_per_attempt >= 1)")
     known = set(pool.project.labels.values_list("value", flat=True))
     for number, gold in enumerate(items, start=1):
         if gold.reference_label not in known:
@@ -361,7 +382,8 @@ def calibration_round_create(
         if not gold.text.strip():
             raise ValidationError(f"gold item {number}: empty text")
     round_ = CalibrationRound.objects.create(
-        pool=pool, guideline_major=guideline_major or _current_major(pool.project), title=title
+        pool=pool, guideline_major=guideline_major or _current_major(pool.project), title=title,
+        items_per_attempt=items_per_attempt,
     )
     CalibrationItem.objects.bulk_create(
         CalibrationItem(round=round_, text=g.text, reference_label=g.reference_label, explanation=g.explanation)
@@ -383,10 +405,39 @@ class AttemptAllowance:
     used: int
     left: int
     retry_at: datetime | None
+    bank_unseen: int | None = None  # gold items of the current round this evaluator has never seen
+    per_attempt: int | None = None  # how many an attempt draws
+
+    @property
+    def bank_exhausted(self) -> bool:
+        return self.bank_unseen is not None and self.per_attempt is not None and self.bank_unseen < self.per_attempt
+
+    @property
+    def can_start(self) -> bool:
+        return self.left > 0 and self.retry_at is None and not self.bank_exhausted
+
+
+def calibration_items_seen(*, membership: PoolMembership) -> set[int]:
+    """Gold items any earlier attempt of this member showed. They are retired for this member: never drawn
+    for them again, so their answers (and only theirs) may be shown as feedback."""
+    seen: set[int] = set()
+    for order in CalibrationAttempt.objects.filter(membership=membership).values_list("item_order", flat=True):
+        seen.update(int(pk) for pk in order)
+    return seen
+
+
+def _bank(round_: CalibrationRound) -> list[int]:
+    """The round's drawable gold: not retired for over-exposure."""
+    return sorted(round_.items.filter(retire_flagged_at__isnull=True).values_list("id", flat=True))
+
+
+def _draw_size(round_: CalibrationRound, bank: list[int]) -> int:
+    return min(round_.items_per_attempt or len(bank), len(bank)) if bank else 0
 
 
 def calibration_allowance(*, membership: PoolMembership, now: datetime | None = None) -> AttemptAllowance:
-    """Attempts used and left for the current guideline major, and when the next one may start."""
+    """Attempts used and left for the current guideline major, when the next one may start, and whether the
+    gold bank still holds enough items this member has not seen."""
     now = now or timezone.now()
     pool = membership.pool
     major = _current_major(pool.project)
@@ -397,14 +448,40 @@ def calibration_allowance(*, membership: PoolMembership, now: datetime | None = 
     if last_failed is not None:
         ready = last_failed.submitted_at + timedelta(hours=pool.retry_cooldown_hours)
         retry_at = ready if ready > now else None
-    return AttemptAllowance(used=used, left=max(0, pool.max_attempts - used), retry_at=retry_at)
+    bank_unseen = per_attempt = None
+    round_ = calibration_round_for(pool=pool)
+    if round_ is not None:
+        bank = _bank(round_)
+        per_attempt = _draw_size(round_, bank)
+        bank_unseen = len(set(bank) - calibration_items_seen(membership=membership))
+    return AttemptAllowance(used=used, left=max(0, pool.max_attempts - used), retry_at=retry_at,
+                            bank_unseen=bank_unseen, per_attempt=per_attempt)
 
 
-@transaction.atomic
 def calibration_attempt_start(
     *, user: AbstractBaseUser, pool: Pool, now: datetime | None = None, rng: random.Random | None = None
 ) -> CalibrationAttempt:
-    """Start (or resume) a calibration attempt: the gold items in a per-attempt random order."""
+    """Start (or resume) a calibration attempt drawn from the round's gold bank (see _attempt_start).
+    A retry refused for want of gold tells the pool admins, in its own transaction."""
+    try:
+        return _attempt_start(user=user, pool=pool, now=now, rng=rng)
+    except CalibrationNotAllowed as exc:
+        if exc.exhausted:
+            membership = PoolMembership.objects.filter(pool=pool, user=user).first()
+            round_ = calibration_round_for(pool=pool)
+            if membership is not None and round_ is not None:
+                allowance = calibration_allowance(membership=membership, now=now)
+                _gold_bank_exhausted(membership=membership, round_=round_, unseen=allowance.bank_unseen or 0,
+                                     size=allowance.per_attempt or 0)
+        raise
+
+
+@transaction.atomic
+def _attempt_start(
+    *, user: AbstractBaseUser, pool: Pool, now: datetime | None = None, rng: random.Random | None = None
+) -> CalibrationAttempt:
+    """Start (or resume) an attempt: ``items_per_attempt`` gold items drawn at random from the round's bank,
+    never one this member saw in an earlier attempt; refused when the bank has too few unseen items."""
     now = now or timezone.now()
     membership = PoolMembership.objects.select_for_update().filter(pool=pool, user=user).first()
     if membership is None:
@@ -426,24 +503,45 @@ def calibration_attempt_start(
     round_ = calibration_round_for(pool=pool)
     if round_ is None:
         raise ValidationError("this pool has no active calibration round for the current guideline yet")
-    item_ids = sorted(round_.items.values_list("id", flat=True))
-    if not item_ids:
+    bank = _bank(round_)
+    if not bank:
         raise ValidationError("the calibration round has no gold items")
+    size = _draw_size(round_, bank)
+    fresh = sorted(set(bank) - calibration_items_seen(membership=membership))
+    if len(fresh) < size:
+        raise CalibrationNotAllowed(
+            f"the gold bank of this calibration has only {len(fresh)} item(s) you have not seen and an attempt "
+            f"needs {size}: a pool admin must add gold items to the round before you can retry "
+            "(the admins have been told)", exhausted=True,
+        )
     if membership.state == State.INVITED:
         membership_start_calibrating(membership=membership, actor=user)
-    # The order depends only on a fresh random seed, never on the gold labels.
+    # Which items and their order depend only on a fresh random seed, never on the gold labels.
     seed = (rng or random.SystemRandom()).getrandbits(62)
-    order = list(item_ids)
-    random.Random(seed).shuffle(order)
+    drawn = random.Random(seed).sample(fresh, size)
     attempt = CalibrationAttempt.objects.create(
         round=round_, membership=membership, user=user, number=allowance.used + 1, seed=seed,
-        item_order=order, started_at=now,
+        item_order=drawn, started_at=now,
     )
-    CalibrationItem.objects.filter(pk__in=item_ids).update(times_shown=F("times_shown") + 1)
+    CalibrationItem.objects.filter(pk__in=drawn).update(times_shown=F("times_shown") + 1)
     CalibrationItem.objects.filter(
-        pk__in=item_ids, retire_flagged_at__isnull=True, times_shown__gte=pool.gold_max_exposure
+        pk__in=drawn, retire_flagged_at__isnull=True, times_shown__gte=pool.gold_max_exposure
     ).update(retire_flagged_at=now)
     return attempt
+
+
+@transaction.atomic
+def _gold_bank_exhausted(*, membership: PoolMembership, round_: CalibrationRound, unseen: int, size: int) -> None:
+    """Tell the pool's admins once per member and round that a retry waits for more gold."""
+    subject = f"Add gold: {membership.user} cannot retry calibration in {membership.pool}"[:200]
+    if Notification.objects.filter(membership=membership, subject=subject, read_at__isnull=True).exists():
+        return
+    notification_create(
+        pool=membership.pool, membership=membership, kind=Notification.Kind.GOLD_RETIREMENT, subject=subject,
+        message=(f"{membership.user} has seen all but {unseen} gold item(s) of '{round_}' and an attempt draws "
+                 f"{size}. Add at least {size - unseen} gold item(s) to the round (admin: calibration rounds) so "
+                 "they can retry without meeting an item whose answer they were shown."),
+    )
 
 
 def _kappa(gold: list[str], given: list[str]) -> float | None:
@@ -596,6 +694,7 @@ __all__ = [
     "calibration_allowance",
     "calibration_attempt_start",
     "calibration_attempt_submit",
+    "calibration_items_seen",
     "calibration_round_create",
     "calibration_round_for",
     "control_accuracy_enforce",

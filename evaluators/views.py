@@ -29,7 +29,7 @@ from evaluators.models import (
     PoolMembership,
 )
 from evaluators.selectors import (
-    control_accuracy,
+    control_accuracy_reported,
     guideline_addenda_for,
     guideline_current,
     guideline_diff,
@@ -89,9 +89,11 @@ def guideline_diff_lines(old: GuidelineVersion | None, new: GuidelineVersion) ->
 # --- read helpers (evaluator-scoped) ------------------------------------------------------------
 
 def my_control_accuracy(memberships) -> tuple[float | None, int]:
-    """Rolling control accuracy over all of the user's pools (evaluators.selectors.control_accuracy)."""
-    results = [control_accuracy(membership=m) for m in memberships]
-    correct, total = sum(r.correct for r in results), sum(r.total for r in results)
+    """Control accuracy over the user's pools as reported to them: completed blocks of controls only
+    (evaluators.selectors.control_accuracy_reported), so it never moves right after one control."""
+    results = [control_accuracy_reported(membership=m) for m in memberships]
+    total = sum(r.answers for r in results)
+    correct = sum(round(r.accuracy * r.answers) for r in results if r.accuracy is not None)
     return (correct / total if total else None), total
 
 
@@ -130,9 +132,11 @@ def dashboard(request):
     start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
     memberships = list(memberships_for(user=user).exclude(state=PoolMembership.State.REMOVED)
                        .order_by("pool__project__name", "pool__language__code"))
+    # Every count here includes control items: a count that skipped them would move differently right
+    # after a control and point at it.
     per_pool = {
         (r["item__project_id"], r["item__language_id"]): r
-        for r in Annotation.objects.filter(evaluator=user, assignment__is_control=False)
+        for r in Annotation.objects.filter(evaluator=user)
         .values("item__project_id", "item__language_id")
         .annotate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
     }
@@ -140,11 +144,11 @@ def dashboard(request):
     for membership in memberships:
         pool = membership.pool
         counts = per_pool.get((pool.project_id, pool.language_id), {})
-        accuracy = control_accuracy(membership=membership)
+        accuracy = control_accuracy_reported(membership=membership)
         rows.append({
             "membership": membership, "pool": pool, "language": pool.language, "project": pool.project,
             "today": counts.get("today", 0), "total": counts.get("total", 0),
-            "accuracy": accuracy.accuracy, "n_controls": accuracy.total,
+            "accuracy": accuracy.accuracy, "n_controls": accuracy.answers, "control_block": accuracy.block,
             "needs_calibration": membership.state in (PoolMembership.State.INVITED, PoolMembership.State.CALIBRATING),
         })
     mine = Annotation.objects.filter(evaluator=user)
@@ -271,7 +275,7 @@ def _cal_key(attempt) -> str:
 @evaluator_required
 def calibration(request, pool_id):
     """Gold items one at a time; after the last one the attempt is scored and the result shown."""
-    from evaluators.services import calibration_attempt_start, calibration_attempt_submit
+    from evaluators.services import CalibrationNotAllowed, calibration_attempt_start, calibration_attempt_submit
 
     membership = get_object_or_404(
         PoolMembership.objects.select_related("pool__project", "pool__language"), pool_id=pool_id, user=request.user
@@ -281,6 +285,15 @@ def calibration(request, pool_id):
         return redirect("evaluators:dashboard")
     try:
         attempt = calibration_attempt_start(user=request.user, pool=membership.pool)
+    except CalibrationNotAllowed as exc:
+        # A refused retry is a page of its own, in the site's layout, that says why and what happens next.
+        return render(request, "evaluators/calibration_refused.html", {
+            "membership": membership, "pool": membership.pool, "language": membership.pool.language,
+            "message": str(exc.args[0]) if exc.args else _("You cannot take a calibration attempt now."),
+            "retry_at": exc.retry_at, "exhausted": exc.exhausted,
+            "last": membership.calibration_attempts.exclude(status=CalibrationAttempt.Status.IN_PROGRESS)
+            .order_by("-submitted_at", "-id").first(),
+        }, status=409)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("evaluators:dashboard")
@@ -325,9 +338,18 @@ def calibration_result(request, attempt_id):
     )
     if attempt.status == CalibrationAttempt.Status.IN_PROGRESS:
         return redirect("evaluators:calibration", pool_id=attempt.round.pool_id)
+    from evaluators.services import calibration_allowance, calibration_items_seen
+
     answers = list(attempt.answers.select_related("item"))
+    retired = calibration_items_seen(membership=attempt.membership)
+    allowance = calibration_allowance(membership=attempt.membership)
+    passed = attempt.status == CalibrationAttempt.Status.PASSED
+    can_retry = not passed and allowance.left > 0 and not allowance.bank_exhausted
     return render(request, "evaluators/calibration_result.html", {
         "attempt": attempt, "pool": attempt.round.pool, "language": attempt.round.pool.language,
-        "mistakes": [a for a in answers if not a.correct], "n_correct": sum(a.correct for a in answers),
-        "n_total": len(answers), "passed": attempt.status == CalibrationAttempt.Status.PASSED,
+        # Feedback only for gold retired for this evaluator: it never comes back in one of their retries.
+        "mistakes": [a for a in answers if not a.correct and a.item_id in retired],
+        "n_correct": sum(a.correct for a in answers), "n_total": len(answers), "passed": passed,
+        "allowance": allowance, "can_retry": can_retry,
+        "next_attempt_at": (allowance.retry_at or timezone.now()) if can_retry else None,
     })

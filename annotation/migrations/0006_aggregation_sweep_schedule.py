@@ -24,7 +24,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotation", "0004_expire_leases_schedule"),
+        ("annotation", "0005_quality_control_public_ids_discard_capacity"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
