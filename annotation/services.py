@@ -341,7 +341,7 @@ def annotation_submit(
     in the item's pool (suspended, removed) is refused with the reason.
     """
     time_spent_ms = max(0, int(time_spent_ms))
-    digest = _payload_hash(assignment_id=assignment_id, label=label, time_spent_ms=time_spent_ms)
+    digest = _payload_hash(assignment_id=assignment_id, label=label)
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
         return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
@@ -390,8 +390,10 @@ def annotation_submit(
     return annotation
 
 
-def _payload_hash(*, assignment_id: int, label: str, time_spent_ms: int) -> str:
-    return hashlib.sha256(f"{assignment_id}\x1f{label}\x1f{time_spent_ms}".encode()).hexdigest()
+def _payload_hash(*, assignment_id: int, label: str) -> str:
+    """What makes a submission the same one: the assignment and the label. The time spent is telemetry a
+    client may measure again when it retries, so it is not part of it."""
+    return hashlib.sha256(f"{assignment_id}\x1f{label}".encode()).hexdigest()
 
 
 def _replayed(prior: Annotation, *, digest: str, assignment_id: int, label: str, key: str) -> Annotation:
@@ -402,7 +404,7 @@ def _replayed(prior: Annotation, *, digest: str, assignment_id: int, label: str,
     if not same:
         raise IdempotencyConflict(
             f"idempotency key {key!r} was already used for a different submission; a retry must send the same "
-            "assignment, label and time, and a new submission needs a new key"
+            "assignment and label, and a new submission needs a new key"
         )
     return prior
 

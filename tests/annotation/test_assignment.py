@@ -118,11 +118,11 @@ def test_evaluator_cannot_read_or_change_another_evaluators_assignment():
     lease = assignment_next(evaluator=owner)
     client = APIClient()
     client.force_authenticate(other)
-    assert client.get(f"/api/assignments/{lease.pk}/").status_code == 404
-    assert client.post(f"/api/assignments/{lease.pk}/submit/",
+    assert client.get(f"/api/assignments/{lease.public_id}/").status_code == 404
+    assert client.post(f"/api/assignments/{lease.public_id}/submit/",
                        {"label": "sports", "idempotency_key": "k"}, format="json").status_code == 404
-    assert client.post(f"/api/assignments/{lease.pk}/skip/", {"reason": "x"}, format="json").status_code == 404
-    assert client.post(f"/api/assignments/{lease.pk}/flag/", {"reason": "offensive"},
+    assert client.post(f"/api/assignments/{lease.public_id}/skip/", {"reason": "x"}, format="json").status_code == 404
+    assert client.post(f"/api/assignments/{lease.public_id}/flag/", {"reason": "offensive"},
                        format="json").status_code == 404
     assert client.get("/api/assignments/").json()["results"] == []
     with pytest.raises(Assignment.DoesNotExist):  # the services refuse too, not only the API
@@ -130,7 +130,8 @@ def test_evaluator_cannot_read_or_change_another_evaluators_assignment():
     lease.refresh_from_db()
     assert lease.status == Assignment.Status.ACTIVE
     client.force_authenticate(owner)
-    assert client.get(f"/api/assignments/{lease.pk}/").status_code == 200
+    assert client.get(f"/api/assignments/{lease.public_id}/").status_code == 200
+    assert client.get(f"/api/assignments/{lease.pk}/").status_code == 404  # row ids are not addresses
 
 
 def test_api_next_submit_and_skip_flow():

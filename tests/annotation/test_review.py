@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from annotation.models import Annotation, ApprovedLabel, ApprovedLabelHistory, Item, Project
 from annotation.services import (
+    IdempotencyConflict,
     adjudication_resolve,
     aggregation_batch_run,
     annotation_submit,
@@ -38,8 +39,11 @@ def test_retried_submit_returns_the_first_annotation():
     lease = assignment_next(evaluator=user)
     first = annotation_submit(evaluator=user, assignment_id=lease.pk, label="sports", idempotency_key="k1",
                               time_spent_ms=4200)
-    again = annotation_submit(evaluator=user, assignment_id=lease.pk, label="health", idempotency_key="k1")
+    again = annotation_submit(evaluator=user, assignment_id=lease.pk, label="sports", idempotency_key="k1",
+                              time_spent_ms=4200)
     assert again.pk == first.pk and again.label == "sports"
+    with pytest.raises(IdempotencyConflict, match="different submission"):  # same key, other payload
+        annotation_submit(evaluator=user, assignment_id=lease.pk, label="health", idempotency_key="k1")
     assert (first.time_spent_ms, first.guideline_version.label) == (4200, "1.0")
     assert Item.objects.get(project=setup.project).annotation_count == 1
     with pytest.raises(ValidationError):  # a new key cannot annotate the same assignment twice

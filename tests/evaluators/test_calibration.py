@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from evaluators.models import CalibrationAttempt, CalibrationItem, MembershipEvent, PoolMembership
+from evaluators.models import CalibrationAttempt, CalibrationItem, MembershipEvent, Notification, PoolMembership
 from evaluators.services import (
     CalibrationNotAllowed,
     calibration_allowance,
@@ -74,8 +74,19 @@ def test_fail_shows_mistakes_cooldown_then_max_attempts(pool):
     assert refused.value.retry_at == first.submitted_at + timedelta(hours=24)
 
     later = now + timedelta(hours=25)
+    # The bank of 10 was used up by the first attempt: the retry waits for gold, and the admins hear of it.
+    with pytest.raises(CalibrationNotAllowed, match="must add gold") as refused:
+        calibration_attempt_start(user=user, pool=pool, now=later)
+    assert refused.value.exhausted
+    assert Notification.objects.filter(membership=membership, subject__startswith="Add gold").count() == 1
+    assert calibration_allowance(membership=membership, now=later).bank_exhausted
+    round_ = first.round
+    CalibrationItem.objects.bulk_create(
+        CalibrationItem(round=round_, text=f"new gold {i}", reference_label=f.TOPICS[i % 3]) for i in range(10)
+    )
     second = calibration_attempt_start(user=user, pool=pool, now=later)
     assert second.number == 2
+    assert not set(second.item_order) & set(first.item_order)
     calibration_attempt_submit(user=user, attempt_id=second.pk, answers=answers_for(second, 5), now=later)
     allowance = calibration_allowance(membership=membership, now=later + timedelta(days=3))
     assert (allowance.used, allowance.left) == (2, 0)
@@ -125,18 +136,17 @@ def test_new_major_needs_a_round_for_that_major_and_resets_attempts(pool):
 def test_item_order_is_random_per_attempt_and_independent_of_gold():
     project = f.ProjectFactory()
     f.published_guideline(project)
-    pool = f.pool(project)
+    pool = f.pool(project, gold_max_exposure=1000)
     # Items created sorted by gold label: any label-driven order would show up as a position bias.
     golds = [(f"p{i}", "politics", "") for i in range(6)] + [(f"s{i}", "sports", "") for i in range(6)]
-    round_ = f.calibration_round(pool, golds)
+    round_ = f.calibration_round(pool, golds, items_per_attempt=12)
     politics = set(round_.items.filter(reference_label="politics").values_list("id", flat=True))
     rng = random.Random(1234)
     orders, politics_positions = set(), []
     for _ in range(40):
         attempt = calibration_attempt_start(user=f.member(pool).user, pool=pool, rng=rng)
-        # The stored order is exactly the per-attempt seed's shuffle of the sorted ids: labels play no part.
-        expected = sorted(attempt.item_order)
-        random.Random(attempt.seed).shuffle(expected)
+        # The stored draw is exactly the per-attempt seed's sample of the sorted ids: labels play no part.
+        expected = random.Random(attempt.seed).sample(sorted(attempt.item_order), len(attempt.item_order))
         assert attempt.item_order == expected
         orders.add(tuple(attempt.item_order))
         politics_positions += [pos for pos, item in enumerate(attempt.item_order) if item in politics]

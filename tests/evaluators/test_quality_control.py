@@ -24,6 +24,8 @@ def setup():
     controls = [
         f.ItemFactory(project=project, language=lang, is_control=True, reference_label="politics") for _ in range(12)
     ]
+    for _ in range(20):  # controls are mixed into real work only: without it nothing is served
+        f.ItemFactory(project=project, language=lang)
     return project, pool, admin, user, controls
 
 
@@ -94,7 +96,7 @@ def test_control_items_look_like_regular_items_in_the_api(setup, client):
     response = client.post("/api/assignments/next/")
     assert response.status_code == 200
     body = response.json()
-    assert Item.objects.get(pk=body["item"]["id"]).is_control
+    assert Item.objects.get(public_id=body["item"]["id"]).is_control
     text = response.content.decode()
     for secret in ("is_control", "reference_label", "politics", "control"):
         assert secret not in text

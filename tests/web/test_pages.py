@@ -70,33 +70,33 @@ def test_evaluator_cannot_open_another_evaluators_assignment(client, project, ha
     other = qualified_evaluator(project, hausa, username="bilal")
     theirs = assignment_next(evaluator=other)
     client.force_login(evaluator)
-    assert client.get(reverse("annotation:assignment", args=[theirs.pk])).status_code == 404
-    response = client.post(reverse("annotation:assignment_submit", args=[theirs.pk]),
+    assert client.get(reverse("annotation:assignment", args=[theirs.public_id])).status_code == 404
+    response = client.post(reverse("annotation:assignment_submit", args=[theirs.public_id]),
                            {"label": "sports", "idempotency_key": "k1"})
     assert response.status_code == 404
-    assert client.post(reverse("annotation:assignment_skip", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("annotation:assignment_flag", args=[theirs.pk]), {"reason": "other"}).status_code == 404
+    assert client.post(reverse("annotation:assignment_skip", args=[theirs.public_id])).status_code == 404
+    assert client.post(reverse("annotation:assignment_flag", args=[theirs.public_id]), {"reason": "other"}).status_code == 404
     assert not Annotation.objects.exists()
 
 
 def test_submit_returns_next_item_as_json(ev_client, items, evaluator):
     first = assignment_next(evaluator=evaluator)
     response = ev_client.post(
-        reverse("annotation:assignment_submit", args=[first.pk]),
+        reverse("annotation:assignment_submit", args=[first.public_id]),
         {"label": "sports", "idempotency_key": "abc", "time_spent_ms": 1234},
         content_type="application/json", HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["submitted"]["label"] == "sports"
-    assert body["next"]["id"] != first.pk and body["next"]["text"].startswith("labari")
+    assert body["next"]["id"] != str(first.public_id) and body["next"]["text"].startswith("labari")
     assert body["progress"]["session_done"] == 1
     assert body["undo"]["label"] == "sports"
     annotation = Annotation.objects.get()
     assert annotation.time_spent_ms == 1234
     # a retried request is idempotent
     again = ev_client.post(
-        reverse("annotation:assignment_submit", args=[first.pk]), {"label": "sports", "idempotency_key": "abc"},
+        reverse("annotation:assignment_submit", args=[first.public_id]), {"label": "sports", "idempotency_key": "abc"},
         content_type="application/json", HTTP_ACCEPT="application/json",
     )
     assert again.status_code == 200 and Annotation.objects.count() == 1
@@ -104,7 +104,7 @@ def test_submit_returns_next_item_as_json(ev_client, items, evaluator):
 
 def test_submit_without_javascript_redirects_back_to_the_workspace(ev_client, items, evaluator):
     first = assignment_next(evaluator=evaluator)
-    response = ev_client.post(reverse("annotation:assignment_submit", args=[first.pk]),
+    response = ev_client.post(reverse("annotation:assignment_submit", args=[first.public_id]),
                               {"label": "health", "idempotency_key": "nojs"})
     assert response.status_code == 302 and response["Location"] == reverse("annotation:workspace")
     assert Annotation.objects.get().label == "health"
@@ -112,13 +112,13 @@ def test_submit_without_javascript_redirects_back_to_the_workspace(ev_client, it
 
 def test_skip_and_flag(ev_client, items, evaluator):
     first = assignment_next(evaluator=evaluator)
-    response = ev_client.post(reverse("annotation:assignment_skip", args=[first.pk]), {},
+    response = ev_client.post(reverse("annotation:assignment_skip", args=[first.public_id]), {},
                               content_type="application/json", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     first.refresh_from_db()
     assert first.status == Assignment.Status.SKIPPED
-    second = Assignment.objects.get(pk=response.json()["next"]["id"])
-    response = ev_client.post(reverse("annotation:assignment_flag", args=[second.pk]),
+    second = Assignment.objects.get(public_id=response.json()["next"]["id"])
+    response = ev_client.post(reverse("annotation:assignment_flag", args=[second.public_id]),
                               {"reason": "offensive", "comment": "rude"},
                               content_type="application/json", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
@@ -313,12 +313,12 @@ def test_publish_guideline_and_diff(client, project, staff, evaluator):
 
 def test_undo_brings_the_last_item_back_and_relabel_updates_it(ev_client, items, evaluator):
     first = assignment_next(evaluator=evaluator)
-    body = ev_client.post(reverse("annotation:assignment_submit", args=[first.pk]),
+    body = ev_client.post(reverse("annotation:assignment_submit", args=[first.public_id]),
                           {"label": "sports", "idempotency_key": "u1"},
                           content_type="application/json", HTTP_ACCEPT="application/json").json()
     undo_url = body["undo"]["url"]
     back = ev_client.post(undo_url, {}, content_type="application/json", HTTP_ACCEPT="application/json").json()
-    assert back["next"]["id"] == first.pk and back["next"]["editing"]["label"] == "sports"
+    assert back["next"]["id"] == str(first.public_id) and back["next"]["editing"]["label"] == "sports"
     relabel = ev_client.post(back["next"]["urls"]["submit"], {"label": "health"},
                              content_type="application/json", HTTP_ACCEPT="application/json")
     assert relabel.status_code == 200
@@ -335,7 +335,7 @@ def test_undo_is_refused_once_the_item_is_approved(ev_client, items, evaluator, 
     from annotation.services import review_override
 
     first = assignment_next(evaluator=evaluator)
-    ev_client.post(reverse("annotation:assignment_submit", args=[first.pk]),
+    ev_client.post(reverse("annotation:assignment_submit", args=[first.public_id]),
                    {"label": "sports", "idempotency_key": "a"})
     annotation = Annotation.objects.get()
     item = Item.objects.get(pk=first.item_id)
