@@ -108,11 +108,15 @@ def annotation_editable(annotation: Annotation) -> bool:
     if annotation.discarded_at is not None:
         return False
     item = annotation.item
-    if not annotation.assignment.is_control:
-        return item.status != Item.Status.APPROVED
     from annotation.capacity import effective_overlap
 
     k = effective_overlap(project=item.project, language_id=item.language_id)
+    if not annotation.assignment.is_control:
+        # Aggregation runs after the request: an item with its k labels is locked while it waits for
+        # that job, exactly as a complete control group is (and as the approval will lock it).
+        if item.status == Item.Status.OPEN and item.annotation_count >= k:
+            return False
+        return item.status != Item.Status.APPROVED
     answers = Annotation.objects.filter(item_id=item.pk, assignment__is_control=True)
     position = answers.filter(pk__lte=annotation.pk).count()
     group_end = -(-position // k) * k
