@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
 from annotation.aggregation import Verdict, dawid_skene, majority_vote
@@ -214,9 +214,10 @@ def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: b
         item=item, evaluator=evaluator,
         defaults={"leased_at": now, "expires_at": expires, "is_control": control},
     )
-    if not created:  # only reachable for a control item whose lease of this evaluator had expired
+    if not created:  # a control whose lease had expired, or an item this evaluator released unseen
         assignment.status, assignment.leased_at, assignment.expires_at = Assignment.Status.ACTIVE, now, expires
-        assignment.save(update_fields=["status", "leased_at", "expires_at"])
+        assignment.skip_reason = ""
+        assignment.save(update_fields=["status", "leased_at", "expires_at", "skip_reason"])
     if not control:
         Item.objects.filter(pk=item.pk).update(active_assignments=F("active_assignments") + 1)
     return assignment
@@ -249,13 +250,85 @@ def next_item_queryset(*, pool: Pool, evaluator_id: int, overlap: int):
             status=Item.Status.OPEN, split=Item.Split.POOL, is_control=False,
         )
         .filter(annotation_count__lt=overlap - F("active_assignments"))
-        .exclude(assignments__evaluator_id=evaluator_id)
+        # Released leases (prefetched and given back when the workspace closed, or freed by a membership
+        # change) do not count as "had it": the item may come back to the same evaluator.
+        .exclude(Exists(
+            Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator_id)
+            .exclude(status=Assignment.Status.RELEASED)
+        ))
         .order_by("-priority", "id")
     )
 
 
 def _lock_evaluator(evaluator: AbstractBaseUser) -> None:
     get_user_model().objects.select_for_update().filter(pk=evaluator.pk).first()
+
+
+def _valid_leases(*, evaluator: AbstractBaseUser, project: Project | None, now: datetime) -> list[Assignment]:
+    """The evaluator's open leases, oldest first; a lease left over from before a suspension or removal
+    is never served: it goes back to the queue."""
+    leases = (
+        Assignment.objects.filter(evaluator=evaluator, status=Assignment.Status.ACTIVE, expires_at__gt=now)
+        .filter(**({"item__project": project} if project else {}))
+        .select_related("item__project", "item__language")
+        .order_by("leased_at", "id")
+    )
+    valid, refusals = [], {}
+    for current in leases:
+        pair = (current.item.project_id, current.item.language_id)
+        if pair not in refusals:
+            refusals[pair] = membership_refusal(user=evaluator, project_id=pair[0], language_id=pair[1])
+        if refusals[pair] is None:
+            valid.append(current)
+            continue
+        locked = Assignment.objects.select_for_update().get(pk=current.pk)
+        _release(locked, status=Assignment.Status.RELEASED, reason="released: membership no longer qualified")
+    return valid
+
+
+def _eligible_pools(*, evaluator: AbstractBaseUser, project: Project | None) -> list[Pool]:
+    return [
+        pool for pool in pools_qualified_for(user=evaluator).filter(**({"project": project} if project else {}))
+        if guideline_is_acknowledged(user=evaluator, project=pool.project)
+    ]
+
+
+def _lease_new(
+    *, evaluator: AbstractBaseUser, pools: list[Pool], now: datetime, rng: random.Random
+) -> Assignment | None:
+    """Lease one more item: the highest-priority open item of the eligible pools, which a random control
+    item of that pool replaces at the pool's control rate."""
+    if not pools:
+        return None
+    overlaps = {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
+    # One indexed probe per pool (each stops at its first free item), then the best of them.
+    best: tuple[float, int, Pool] | None = None
+    for pool in pools:
+        head = (
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
+            .values_list("priority", "id").first()
+        )
+        if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
+            best = (head[0], head[1], pool)
+    if best is None:
+        # No regular work: no control either, or "anything served now" would be a control.
+        return None
+    control = _next_control(evaluator=evaluator, pool=best[2], rng=rng)
+    if control is not None:
+        return _lease(item=control, evaluator=evaluator, now=now, control=True,
+                      lease_minutes=best[2].project.lease_minutes)
+    ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
+    for pool in ordered:
+        item = (
+            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
+            .select_for_update(skip_locked=True, of=("self",)).first()
+        )
+        # The row was re-read under its lock, so the counters are current.
+        if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
+            return _lease(
+                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
+            )
+    return None
 
 
 @transaction.atomic
@@ -272,54 +345,66 @@ def assignment_next(
     """
     now = now or timezone.now()
     _lock_evaluator(evaluator)
-    leases = (
-        Assignment.objects.filter(evaluator=evaluator, status=Assignment.Status.ACTIVE, expires_at__gt=now)
-        .filter(**({"item__project": project} if project else {}))
-        .select_related("item__project", "item__language")
-        .order_by("leased_at", "id")
+    held = _valid_leases(evaluator=evaluator, project=project, now=now)
+    if held:
+        return held[0]
+    return _lease_new(evaluator=evaluator, pools=_eligible_pools(evaluator=evaluator, project=project), now=now,
+                      rng=rng or random.Random())
+
+
+@transaction.atomic
+def assignments_window(
+    *, evaluator: AbstractBaseUser, size: int, project: Project | None = None, now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> list[Assignment]:
+    """The workspace's prefetch window: the evaluator's open leases, topped up to ``size`` items.
+
+    The first is the item to show; the others are leased and sent ahead so that a keypress shows the
+    next item without waiting for the server. Each lease counts towards the overlap k like any other,
+    so the window is small (``WORKSPACE_PREFETCH``) and the workspace gives it back when it closes
+    (``assignments_release``); leases expire as the backstop.
+    """
+    now = now or timezone.now()
+    _lock_evaluator(evaluator)
+    held = _valid_leases(evaluator=evaluator, project=project, now=now)
+    if len(held) < size:
+        pools = _eligible_pools(evaluator=evaluator, project=project)
+        rng = rng or random.Random()
+        while len(held) < size:
+            lease = _lease_new(evaluator=evaluator, pools=pools, now=now, rng=rng)
+            if lease is None:
+                break
+            held.append(lease)
+    return held
+
+
+@transaction.atomic
+def assignments_release(
+    *, evaluator: AbstractBaseUser, public_ids: Iterable[str] | None = None, reason: str = "left the workspace"
+) -> int:
+    """Give back open leases of the evaluator (all, or those named by public id) without labelling them.
+
+    The items return to the queue for everyone, this evaluator included; nothing submitted is touched
+    (only ACTIVE leases are released, so a submission racing the release either lands first or finds
+    the lease released and is refused with a message)."""
+    import uuid as uuid_module
+
+    leases = Assignment.objects.select_for_update(of=("self",)).filter(
+        evaluator=evaluator, status=Assignment.Status.ACTIVE
     )
-    for current in leases:
-        if membership_refusal(user=evaluator, project_id=current.item.project_id,
-                              language_id=current.item.language_id) is None:
-            return current
-        # A lease left over from before a suspension or removal is never served: it goes back.
-        locked = Assignment.objects.select_for_update().get(pk=current.pk)
-        _release(locked, status=Assignment.Status.RELEASED, reason="released: membership no longer qualified")
-    pools = [
-        pool for pool in pools_qualified_for(user=evaluator).filter(**({"project": project} if project else {}))
-        if guideline_is_acknowledged(user=evaluator, project=pool.project)
-    ]
-    if not pools:
-        return None
-    overlaps = {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
-    # One indexed probe per pool (each stops at its first free item), then the best of them.
-    best: tuple[float, int, Pool] | None = None
-    for pool in pools:
-        head = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
-            .values_list("priority", "id").first()
-        )
-        if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
-            best = (head[0], head[1], pool)
-    if best is None:
-        # No regular work: no control either, or "anything served now" would be a control.
-        return None
-    control = _next_control(evaluator=evaluator, pool=best[2], rng=rng or random.Random())
-    if control is not None:
-        return _lease(item=control, evaluator=evaluator, now=now, control=True,
-                      lease_minutes=best[2].project.lease_minutes)
-    ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
-    for pool in ordered:
-        item = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
-            .select_for_update(skip_locked=True, of=("self",)).first()
-        )
-        # The row was re-read under its lock, so the counters are current.
-        if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
-            return _lease(
-                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
-            )
-    return None
+    if public_ids is not None:
+        valid = []
+        for value in public_ids:
+            try:
+                valid.append(uuid_module.UUID(str(value)))
+            except ValueError:
+                continue
+        leases = leases.filter(public_id__in=valid)
+    released = 0
+    for assignment in leases.order_by("id"):
+        _release(assignment, status=Assignment.Status.RELEASED, reason=f"released: {reason}")
+        released += 1
+    return released
 
 
 # --------------------------------------------------------------------------- submissions

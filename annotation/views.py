@@ -12,6 +12,7 @@ import re
 import uuid
 from collections import Counter, defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q
@@ -241,10 +242,28 @@ def _blockers(user) -> dict:
 
 # --- workspace ----------------------------------------------------------------------------------
 
-def _render_workspace(request, assignment: Assignment | None, editing: Annotation | None = None):
+def _prefetch_size() -> int:
+    return max(1, int(getattr(settings, "WORKSPACE_PREFETCH", 3)))
+
+
+def _queue_data(leases: list[Assignment]) -> list[dict]:
+    """The prefetch window as the workspace script needs it, labels read once per project."""
+    labels: dict[int, list[dict]] = {}
+    out = []
+    for lease in leases:
+        project = lease.item.project
+        if project.pk not in labels:
+            labels[project.pk] = _labels(project)
+        out.append({**_assignment_data(lease), "labels": labels[project.pk]})
+    return out
+
+
+def _render_workspace(request, assignment: Assignment | None, editing: Annotation | None = None,
+                      ahead: list[Assignment] = ()):
     undo = None if editing else _undo_data(_undoable(request.user))
     context = {"assignment": assignment, "progress": _progress(request, assignment), "editing": editing,
-               "undo": undo, "flag_reasons": ItemFlag.Reason.choices}
+               "undo": undo, "flag_reasons": ItemFlag.Reason.choices,
+               "ahead": _queue_data(list(ahead)), "release_url": reverse("annotation:workspace_release")}
     if assignment is None:
         context.update(_blockers(request.user))
     else:
@@ -272,8 +291,8 @@ def workspace(request):
     project = None
     if request.GET.get("project"):
         project = get_object_or_404(Project, slug=request.GET["project"])
-    assignment = services.assignment_next(evaluator=request.user, project=project)
-    return _render_workspace(request, assignment)
+    leases = services.assignments_window(evaluator=request.user, project=project, size=_prefetch_size())
+    return _render_workspace(request, leases[0] if leases else None, ahead=leases[1:])
 
 
 def _my_assignment(request, public_id) -> Assignment:
@@ -290,17 +309,32 @@ def assignment_page(request, public_id):
 
 
 def _next_response(request, *, status=200, extra=None):
-    assignment = services.assignment_next(evaluator=request.user)
+    """After a submit, skip or flag: the refilled prefetch window (``queue``, the first is ``next``),
+    progress and undo."""
+    leases = services.assignments_window(evaluator=request.user, size=_prefetch_size())
+    assignment = leases[0] if leases else None
+    queue = _queue_data(leases)
     body = {
-        "next": _assignment_data(assignment) if assignment else None,
+        "next": queue[0] if queue else None,
+        "queue": queue,
         "progress": _progress(request, assignment),
         "undo": _undo_data(_undoable(request.user)),
         "workspace_url": reverse("annotation:workspace"),
     }
-    if assignment is not None:
-        body["next"]["labels"] = _labels(assignment.item.project)
     body.update(extra or {})
     return JsonResponse(body, status=status)
+
+
+@evaluator_required
+@require_POST
+def workspace_release(request):
+    """The workspace closes (``pagehide`` beacon): give back the prefetched leases it names."""
+    data = _payload(request)
+    ids = request.POST.getlist("ids") if request.content_type != "application/json" else data.get("ids", [])
+    if not isinstance(ids, list):
+        return JsonResponse({"error": _("ids must be a list of assignment ids.")}, status=400)
+    released = services.assignments_release(evaluator=request.user, public_ids=[str(i) for i in ids[:50]])
+    return JsonResponse({"released": released})
 
 
 def _error(request, message: str, status: int = 400):

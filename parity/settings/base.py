@@ -202,6 +202,9 @@ LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
 # after AGGREGATION_PENDING_TTL_S in case its job was lost (the beat sweep aggregates what is left).
 AGGREGATION_DELAY_S = env.float("AGGREGATION_DELAY_S", default=2.0)
 AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
+# The workspace keeps this many items leased and sent ahead (the one shown included), so that a keypress
+# shows the next item without waiting for the server; the leases go back when the workspace closes.
+WORKSPACE_PREFETCH = env.int("WORKSPACE_PREFETCH", default=3)
 # Agreement is snapshotted per N new labels or per time window, not per item.
 AGREEMENT_SNAPSHOT_EVERY_LABELS = env.int("AGREEMENT_SNAPSHOT_EVERY_LABELS", default=100)
 AGREEMENT_SNAPSHOT_INTERVAL_S = env.int("AGREEMENT_SNAPSHOT_INTERVAL_S", default=900)

@@ -1,5 +1,12 @@
 /* Parity annotation workspace: keyboard shortcuts, time per item, submit without a page load,
- * the next item shown as soon as the server answers, undo of the last submit.
+ * undo of the last submit.
+ *
+ * Prefetch: the server leases a small window of items ahead (WORKSPACE_PREFETCH) and sends them with
+ * the page and with every answer, so a label key shows the next item at once while the save runs in
+ * the background. Saves go out one at a time, in order (a key pressed while a save is in flight is
+ * queued, never dropped); a failed save brings its item back with the server's message. The leases
+ * still held are given back when the page closes (pagehide beacon).
+ *
  * Item text is only ever set with textContent: it is data, never markup. */
 (function () {
   "use strict";
@@ -8,6 +15,13 @@
   if (!root || !dataEl) return;
 
   var current = JSON.parse(dataEl.textContent);
+  var queueEl = document.getElementById("assignment-queue");
+  var ahead = queueEl ? JSON.parse(queueEl.textContent) : [];  // leased items not shown yet
+  var pending = {};   // ids of items whose save is queued or in flight
+  var actions = [];   // saves waiting for the one in flight
+  var saving = false;
+  var waiting = false;  // no item on screen: the window ran dry, the next arrives with the answer
+  var keyAt = null;
   var shownAt = performance.now();
   var busy = false;
   var labelForm = document.getElementById("label-form");
@@ -88,6 +102,80 @@
     document.getElementById("flag-btn").disabled = !!editing;
     history.replaceState(null, "", next.urls.page);
     shownAt = performance.now();
+    if (keyAt !== null) {  // keypress to next item on screen, read by the browser tests
+      var started = keyAt;
+      keyAt = null;
+      requestAnimationFrame(function () {
+        root.setAttribute("data-last-swap-ms", String(Math.round((performance.now() - started) * 10) / 10));
+      });
+    }
+  }
+
+  function mergeQueue(queue) {
+    // The server's window in its order, minus the item on screen and items being saved; items already
+    // held keep their idempotency key.
+    if (!queue) return;
+    var known = {};
+    ahead.forEach(function (item) { known[item.id] = item; });
+    ahead = queue.filter(function (item) {
+      return item.id !== (current && current.id) && !pending[item.id];
+    }).map(function (item) { return known[item.id] || item; });
+  }
+
+  function advance() {
+    // Show the next prefetched item now; false when none is left (the answer will bring one).
+    var next = ahead.shift();
+    if (!next) { waiting = true; setBusy(true); say(root.getAttribute("data-loading") || "\u2026"); return false; }
+    if (next.project !== root.getAttribute("data-project")) { window.location.assign(next.urls.page); return true; }
+    waiting = false;
+    show(next);
+    textEl.focus({preventScroll: true});
+    return true;
+  }
+
+  function pump() {
+    if (saving || !actions.length) return;
+    var action = actions.shift();
+    saving = true;
+    post(action.url, action.body).then(function (json) {
+      saving = false;
+      action.done(json);
+      pump();
+    }).catch(function (err) {
+      saving = false;
+      action.fail(err);
+      pump();
+    });
+  }
+
+  function afterAnswer(json) {
+    updateProgress(json.progress);
+    updateUndo(json.undo);
+    mergeQueue(json.queue);
+    if (waiting && !saving && !actions.length) {
+      setBusy(false);
+      if (!json.next) { window.location.assign(json.workspace_url); return; }
+      say("");
+      advance();
+    }
+  }
+
+  function optimistic(item, url, body, message) {
+    // Queue the save of ``item`` and move on to the next prefetched item without waiting.
+    pending[item.id] = true;
+    actions.push({
+      url: url, body: body,
+      done: function (json) { delete pending[item.id]; afterAnswer(json); if (!waiting) say(message(json)); },
+      fail: function (err) {
+        // Not saved: the item comes back next (later saves go on: they are other items).
+        delete pending[item.id];
+        ahead.unshift(item);
+        say(err.message);
+        if (waiting) { setBusy(false); advance(); say(err.message); }
+      }
+    });
+    advance();
+    pump();
   }
 
   function handle(promise, doneMessage) {
@@ -96,6 +184,7 @@
       setBusy(false);
       updateProgress(json.progress);
       updateUndo(json.undo);
+      mergeQueue(json.queue);
       if (!json.next) { window.location.assign(json.workspace_url); return; }
       if (json.next.project !== root.getAttribute("data-project")) { window.location.assign(json.next.urls.page); return; }
       show(json.next);
@@ -108,21 +197,34 @@
   }
 
   function submitLabel(value) {
-    if (busy) return;
+    if (busy || waiting) return;
     var spent = Math.max(0, Math.round(performance.now() - shownAt));
-    handle(post(current.urls.submit, {label: value, idempotency_key: current.idempotency_key, time_spent_ms: spent}),
-      function (json) { return json.submitted ? "\u2713 " + json.submitted.label : ""; });
+    var body = {label: value, idempotency_key: current.idempotency_key, time_spent_ms: spent};
+    if (current.editing) {  // a correction (after undo): its answer decides what comes next
+      handle(post(current.urls.submit, body), function (json) {
+        return json.submitted ? "\u2713 " + json.submitted.label : "";
+      });
+      return;
+    }
+    optimistic(current, current.urls.submit, body, function (json) {
+      return json.submitted ? "\u2713 " + json.submitted.label : "";
+    });
   }
 
   function skip() {
-    if (busy) return;
+    if (busy || waiting) return;
     if (current.editing) { window.location.assign(root.getAttribute("data-workspace-url")); return; }
-    handle(post(current.urls.skip, {reason: ""}), function () { return ""; });
+    optimistic(current, current.urls.skip, {reason: ""}, function () { return ""; });
   }
 
   function undo() {
-    if (busy || undoBar.hidden || !undoForm.action) return;
-    handle(post(undoForm.action, {}), function () { return ""; });
+    if (busy || waiting || undoBar.hidden || !undoForm.action) return;
+    if (saving || actions.length) { say(root.getAttribute("data-saving") || "\u2026"); return; }
+    var shown = current;
+    handle(post(undoForm.action, {}), function () {
+      if (shown && !shown.editing && shown.id !== current.id) ahead.unshift(shown);  // comes back after
+      return "";
+    });
   }
 
   labelForm.addEventListener("submit", function (event) {
@@ -141,10 +243,9 @@
     event.preventDefault();
     var form = event.target;
     flagDialog.close();
-    handle(post(current.urls.flag, {reason: form.reason.value, comment: form.comment.value}), function () {
-      form.comment.value = "";
-      return form.getAttribute("data-done") || "\u2691";
-    });
+    var body = {reason: form.reason.value, comment: form.comment.value};
+    form.comment.value = "";
+    optimistic(current, current.urls.flag, body, function () { return form.getAttribute("data-done") || "\u2691"; });
   });
 
   document.addEventListener("keydown", function (event) {
@@ -153,6 +254,7 @@
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     var key = event.key;
+    if (/^[1-9sS]$/.test(key)) keyAt = performance.now();
     if (/^[1-9]$/.test(key)) {
       var button = labelForm.querySelector('button[data-key="' + key + '"]');
       if (button) { event.preventDefault(); submitLabel(button.value); }
@@ -165,6 +267,16 @@
     } else if (key === "?") {
       event.preventDefault(); helpDialog.showModal();
     }
+  });
+  window.addEventListener("pagehide", function () {
+    // Give back what was leased ahead and never answered; items being saved are left alone.
+    var ids = ahead.map(function (item) { return item.id; });
+    if (current && !current.editing && !pending[current.id]) ids.push(current.id);
+    if (!ids.length || !navigator.sendBeacon) return;
+    var form = new FormData();
+    form.append("csrfmiddlewaretoken", csrf);
+    ids.forEach(function (id) { form.append("ids", id); });
+    navigator.sendBeacon(root.getAttribute("data-release-url"), form);
   });
   textEl.setAttribute("tabindex", "-1");
   if (current.editing) document.getElementById("flag-btn").disabled = true;

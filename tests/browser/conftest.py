@@ -64,6 +64,15 @@ def context(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(15_000)
     yield context
+    # Leave every page while the test database is still there: the workspace gives its prefetched
+    # leases back in a pagehide beacon, which the live server must answer before the flush.
+    for open_page in context.pages:
+        try:
+            open_page.goto("about:blank")
+        except Exception:  # noqa: BLE001 - a page that already failed must not hide the real failure
+            pass
+    if context.pages:
+        context.pages[0].wait_for_timeout(400)
     context.close()
 
 
