@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from annotation.models import AgreementSnapshot, Annotation, Assignment, Item, Project, Report
 
@@ -26,7 +26,7 @@ def assignments_for(*, user: AbstractBaseUser) -> QuerySet[Assignment]:
 def annotations_for(*, user: AbstractBaseUser) -> QuerySet[Annotation]:
     return (
         Annotation.objects.filter(evaluator=user)
-        .select_related("guideline_version", "item")
+        .select_related("guideline_version", "item__project", "assignment")
         .order_by("-created_at", "-id")
     )
 
@@ -35,7 +35,11 @@ def review_queue(*, user: AbstractBaseUser, project: Project | None = None) -> Q
     """Items waiting for a reviewer (staff only; anyone else sees an empty queue)."""
     if not user.is_staff:
         return Item.objects.none()
-    items = Item.objects.filter(status=Item.Status.ADJUDICATION).select_related("project", "language")
+    items = (
+        Item.objects.filter(status=Item.Status.ADJUDICATION)
+        .select_related("project", "language", "approved_label")
+        .prefetch_related(review_votes_prefetch())
+    )
     if project is not None:
         items = items.filter(project=project)
     return items.order_by("-priority", "id")
@@ -95,6 +99,48 @@ def items_not_stored(*, project, candidates: list) -> list:
         i for i in candidates
         if (i.content_hash, i.language_id) not in have_hashes and not (i.external_id and i.external_id in have_ids)
     ]
+
+
+def review_votes_prefetch() -> Prefetch:
+    """Every counted regular vote of the listed items, with its evaluator, in one query (``review_votes``)."""
+    return Prefetch(
+        "annotations",
+        queryset=Annotation.objects.counted().filter(assignment__is_control=False).select_related("evaluator")
+        .order_by("id"),
+        to_attr="review_votes",
+    )
+
+
+def annotations_editable(annotations: list[Annotation]) -> dict[int, bool]:
+    """``annotation_editable`` for a page of one evaluator's annotations in a fixed number of queries:
+    k once per project × language, and the control answers of the page's control items in one read."""
+    from annotation.capacity import effective_overlap
+
+    overlaps: dict[tuple[int, int], int] = {}
+    control_items = {a.item_id for a in annotations if a.assignment.is_control and a.discarded_at is None}
+    answers: dict[int, list[int]] = {}
+    if control_items:
+        for item_id, pk in (Annotation.objects.filter(item_id__in=control_items, assignment__is_control=True)
+                            .order_by("id").values_list("item_id", "pk")):
+            answers.setdefault(item_id, []).append(pk)
+    out = {}
+    for annotation in annotations:
+        item = annotation.item
+        if annotation.discarded_at is not None:
+            out[annotation.pk] = False
+            continue
+        pair = (item.project_id, item.language_id)
+        if pair not in overlaps:
+            overlaps[pair] = effective_overlap(project=item.project, language_id=item.language_id)
+        k = overlaps[pair]
+        if not annotation.assignment.is_control:
+            pending = item.status == Item.Status.OPEN and item.annotation_count >= k
+            out[annotation.pk] = not pending and item.status != Item.Status.APPROVED
+            continue
+        group = answers.get(item.pk, [])
+        position = sum(1 for pk in group if pk <= annotation.pk)
+        out[annotation.pk] = len(group) < -(-position // k) * k
+    return out
 
 
 def annotation_editable(annotation: Annotation) -> bool:

@@ -80,6 +80,17 @@ class ItemFlagSerializer(serializers.ModelSerializer):
         fields = ["id", "item", "reason", "comment", "created_at"]
 
 
+class AnnotationListSerializer(serializers.ListSerializer):
+    """Works out ``editable`` for the whole page at once instead of a few queries per annotation."""
+
+    def to_representation(self, data):
+        from annotation.selectors import annotations_editable
+
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["editable"] = annotations_editable(rows)
+        return super().to_representation(rows)
+
+
 class AnnotationSerializer(serializers.ModelSerializer):
     """An evaluator's own label; ids of the item and assignment are their opaque public ids."""
 
@@ -90,6 +101,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Annotation
+        list_serializer_class = AnnotationListSerializer
         fields = [
             "id", "assignment", "item", "label", "guideline_version", "time_spent_ms", "created_at", "updated_at",
             "editable",
@@ -98,7 +110,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
     def get_editable(self, obj: Annotation) -> bool:
         from annotation.selectors import annotation_editable
 
-        return annotation_editable(obj)
+        known = self.context.get("editable", {})
+        return known[obj.pk] if obj.pk in known else annotation_editable(obj)
 
 
 class AnnotationUpdateSerializer(serializers.Serializer):
@@ -129,8 +142,10 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_votes(self, obj: Item) -> list[dict]:
-        votes = (obj.annotations.counted().filter(assignment__is_control=False).select_related("evaluator")
-                 .order_by("id"))
+        votes = getattr(obj, "review_votes", None)  # prefetched by the review selectors
+        if votes is None:
+            votes = (obj.annotations.counted().filter(assignment__is_control=False).select_related("evaluator")
+                     .order_by("id"))
         return VoteSerializer(votes, many=True).data
 
 

@@ -293,14 +293,19 @@ def _eligible_pools(*, evaluator: AbstractBaseUser, project: Project | None) -> 
     ]
 
 
+def _overlaps(pools: list[Pool]) -> dict[int, int]:
+    return {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
+
+
 def _lease_new(
-    *, evaluator: AbstractBaseUser, pools: list[Pool], now: datetime, rng: random.Random
+    *, evaluator: AbstractBaseUser, pools: list[Pool], now: datetime, rng: random.Random,
+    overlaps: dict[int, int] | None = None,
 ) -> Assignment | None:
     """Lease one more item: the highest-priority open item of the eligible pools, which a random control
     item of that pool replaces at the pool's control rate."""
     if not pools:
         return None
-    overlaps = {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
+    overlaps = overlaps or _overlaps(pools)
     # One indexed probe per pool (each stops at its first free item), then the best of them.
     best: tuple[float, int, Pool] | None = None
     for pool in pools:
@@ -369,12 +374,15 @@ def assignments_window(
     held = _valid_leases(evaluator=evaluator, project=project, now=now)
     if len(held) < size:
         pools = _eligible_pools(evaluator=evaluator, project=project)
-        rng = rng or random.Random()
-        while len(held) < size:
-            lease = _lease_new(evaluator=evaluator, pools=pools, now=now, rng=rng)
+        overlaps, rng, new = _overlaps(pools), rng or random.Random(), []
+        while len(held) + len(new) < size:
+            lease = _lease_new(evaluator=evaluator, pools=pools, now=now, rng=rng, overlaps=overlaps)
             if lease is None:
                 break
-            held.append(lease)
+            new.append(lease.pk)
+        if new:  # one read gives the new leases their item, project and language
+            fresh = Assignment.objects.select_related("item__project", "item__language").in_bulk(new)
+            held += [fresh[pk] for pk in new]
     return held
 
 

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -145,9 +145,6 @@ def _progress(request, assignment: Assignment | None) -> dict:
     answer, "total" adds what is still open to the evaluator (regular items with a free slot and the
     controls not yet served to them) and the item in hand, so answering a control or a regular item
     moves the counters the same way (+1 done, total unchanged)."""
-    from annotation.capacity import effective_overlap
-    from annotation.services import controls_available
-
     user = request.user
     started = _session_started(request)
     session_done = Annotation.objects.filter(evaluator=user, created_at__gte=started).count()
@@ -159,23 +156,42 @@ def _progress(request, assignment: Assignment | None) -> dict:
         item = assignment.item
         scope = {"item__project_id": item.project_id, "item__language_id": item.language_id}
         mine = Annotation.objects.filter(evaluator=user, **scope).count()
-        overlap = effective_overlap(project=item.project, language_id=item.language_id)
-        available = (
-            Item.objects.filter(project_id=item.project_id, language_id=item.language_id, split=Item.Split.POOL,
-                                status=Item.Status.OPEN, is_control=False)
-            .filter(annotation_count__lt=overlap - F("active_assignments"))
-            .exclude(assignments__evaluator=user).count()
-        )
-        pool = Pool.objects.filter(project_id=item.project_id, language_id=item.language_id,
-                                   memberships__user=user).order_by("dialect", "id").first()
-        controls = controls_available(pool=pool, evaluator_id=user.pk).count() if pool is not None else 0
-        active = Assignment.objects.filter(evaluator=user, status=Assignment.Status.ACTIVE, **scope).count()
         data["queue_done"] = mine
-        data["queue_total"] = mine + available + controls + active
+        data["queue_total"] = max(_queue_total(user=user, item=item, mine=mine), mine)
     for key, total in (("session", data["session_target"]), ("queue", data["queue_total"])):
         done = data[f"{key}_done"]
         data[f"{key}_percent"] = round(100 * done / total) if total else 0
     return data
+
+
+def _queue_total(*, user, item: Item, mine: int) -> int:
+    """What the evaluator has done plus what is still open to them (regular items with a free slot, the
+    controls not yet served to them, the items in hand), counted every QUEUE_TOTAL_CACHE_S seconds.
+
+    Counting the open items of a 100,000-item language took a full index scan at every answer; the
+    total is a progress bar, so it is taken once per window and kept, and "done" moves by one per
+    answer in between, for a control or a regular item alike."""
+    from django.core.cache import cache
+
+    from annotation.capacity import effective_overlap
+    from annotation.services import controls_available, next_item_queryset
+
+    key = f"parity:queue-total:{user.pk}:{item.project_id}:{item.language_id}"
+    total = cache.get(key)
+    if total is not None:
+        return total
+    pool = Pool.objects.filter(project_id=item.project_id, language_id=item.language_id,
+                               memberships__user=user).order_by("dialect", "id").first()
+    if pool is None:
+        return mine
+    overlap = effective_overlap(project=item.project, language_id=item.language_id)
+    available = next_item_queryset(pool=pool, evaluator_id=user.pk, overlap=overlap).count()
+    controls = controls_available(pool=pool, evaluator_id=user.pk).count()
+    active = Assignment.objects.filter(evaluator=user, status=Assignment.Status.ACTIVE,
+                                       item__project_id=item.project_id, item__language_id=item.language_id).count()
+    total = mine + available + controls + active
+    cache.set(key, total, timeout=int(getattr(settings, "QUEUE_TOTAL_CACHE_S", 30)))
+    return total
 
 
 def _labels(project: Project) -> list[dict]:

@@ -205,6 +205,8 @@ AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
 # The workspace keeps this many items leased and sent ahead (the one shown included), so that a keypress
 # shows the next item without waiting for the server; the leases go back when the workspace closes.
 WORKSPACE_PREFETCH = env.int("WORKSPACE_PREFETCH", default=3)
+# The workspace's queue total (a progress bar) is counted once per this many seconds per evaluator.
+QUEUE_TOTAL_CACHE_S = env.int("QUEUE_TOTAL_CACHE_S", default=30)
 # Agreement is snapshotted per N new labels or per time window, not per item.
 AGREEMENT_SNAPSHOT_EVERY_LABELS = env.int("AGREEMENT_SNAPSHOT_EVERY_LABELS", default=100)
 AGREEMENT_SNAPSHOT_INTERVAL_S = env.int("AGREEMENT_SNAPSHOT_INTERVAL_S", default=900)

@@ -1,0 +1,223 @@
+"""Query discipline: every page and endpoint an annotator or reviewer uses runs a fixed number of queries.
+
+Each case is measured in a small and in a three-times larger world (more items, labels, votes waiting
+for review); the count must be the same in both and equal to the number fixed here, so an N+1 (a query
+per item, vote or label) or a new query on the hot path fails the suite and shows up in review.
+When a change needs more queries on purpose, update the number and say why in the commit.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotation.models import Assignment, Item
+from annotation.services import annotation_submit, assignment_next, assignments_window
+from evaluators.roles import REVIEWERS, role_grant
+from tests.annotation.conftest import make_setup
+from tests.factories import ItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    setup: object
+    annotator: object
+    reviewer: object
+    waiting: Item  # an item in adjudication
+
+
+def _world(scale: int) -> World:
+    """10 + 4 × ``scale`` open items, 3 × ``scale`` items decided by two evaluators who disagree on 2 of 3."""
+    setup = make_setup(overlap=2, evaluators=3, items=10 + 4 * scale)  # the window always fills
+    a, b, annotator = setup.evaluators
+    for n in range(3 * scale):
+        item = ItemFactory(project=setup.project, language=setup.lang, priority=-1)
+        for user, label in ((a, "sports"), (b, "sports" if n % 3 == 0 else "health")):
+            lease = Assignment.objects.create(item=item, evaluator=user, status=Assignment.Status.ACTIVE,
+                                              leased_at=item.created_at, expires_at=item.created_at)
+            Item.objects.filter(pk=item.pk).update(active_assignments=1)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                annotation_submit(evaluator=user, assignment_id=lease.pk, label=label,
+                                  idempotency_key=uuid.uuid4().hex)
+    for _ in range(scale):  # the annotator's own history
+        lease = assignment_next(evaluator=annotator)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            annotation_submit(evaluator=annotator, assignment_id=lease.pk, label="politics",
+                              idempotency_key=uuid.uuid4().hex)
+    reviewer = UserFactory(is_staff=True)
+    role_grant(user=reviewer, role=REVIEWERS)
+    waiting = Item.objects.filter(project=setup.project, status=Item.Status.ADJUDICATION).order_by("id").first()
+    assert waiting is not None
+    return World(setup=setup, annotator=annotator, reviewer=reviewer, waiting=waiting)
+
+
+def _lease(world: World) -> Assignment:
+    """The item on the annotator's screen, with the workspace's window leased behind it."""
+    from django.conf import settings
+
+    return assignments_window(evaluator=world.annotator, size=settings.WORKSPACE_PREFETCH)[0]
+
+
+def _web(world, user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+# Each case prepares what the user has (logged in, a lease in hand) and returns the request alone.
+def _dashboard(w):
+    c = _web(w, w.annotator)
+    return lambda: c.get(reverse("evaluators:dashboard"))
+
+
+def _workspace(w):
+    c = _web(w, w.annotator)
+    return lambda: c.get(reverse("annotation:workspace"))
+
+
+def _assignment_page(w):
+    c, lease = _web(w, w.annotator), _lease(w)
+    return lambda: c.get(reverse("annotation:assignment", args=[lease.public_id]))
+
+
+def _web_submit(w):
+    c, lease = _web(w, w.annotator), _lease(w)
+    return lambda: c.post(reverse("annotation:assignment_submit", args=[lease.public_id]),
+                          {"label": "sports", "idempotency_key": "q"}, content_type="application/json")
+
+
+def _web_skip(w):
+    c, lease = _web(w, w.annotator), _lease(w)
+    return lambda: c.post(reverse("annotation:assignment_skip", args=[lease.public_id]),
+                          {"reason": "unsure"}, content_type="application/json")
+
+
+def _web_flag(w):
+    c, lease = _web(w, w.annotator), _lease(w)
+    return lambda: c.post(reverse("annotation:assignment_flag", args=[lease.public_id]),
+                          {"reason": "other"}, content_type="application/json")
+
+
+def _web_release(w):
+    c, lease = _web(w, w.annotator), _lease(w)
+    return lambda: c.post(reverse("annotation:workspace_release"), {"ids": [str(lease.public_id)]},
+                          content_type="application/json")
+
+
+def _api_next(w):
+    c = _api(w.annotator)
+    return lambda: c.post("/api/assignments/next/", {}, format="json")
+
+
+def _api_submit(w):
+    c, lease = _api(w.annotator), _lease(w)
+    return lambda: c.post(f"/api/assignments/{lease.public_id}/submit/", {"label": "sports", "idempotency_key": "q"},
+                          format="json")
+
+
+def _api_assignments(w):
+    c = _api(w.annotator)
+    return lambda: c.get("/api/assignments/")
+
+
+def _api_annotations(w):
+    c = _api(w.annotator)
+    return lambda: c.get("/api/annotations/")
+
+
+def _api_memberships(w):
+    c = _api(w.annotator)
+    return lambda: c.get("/api/my/memberships/")
+
+
+def _review_page(w):
+    c = _web(w, w.reviewer)
+    return lambda: c.get(reverse("annotation:review_queue"))
+
+
+def _review_resolve(w):
+    c = _web(w, w.reviewer)
+    return lambda: c.post(reverse("annotation:review_resolve", args=[w.waiting.pk]),
+                          {"action": "override", "label": "health"})
+
+
+def _api_review_list(w):
+    c = _api(w.reviewer)
+    return lambda: c.get("/api/review/")
+
+
+def _api_review_override(w):
+    c = _api(w.reviewer)
+    return lambda: c.post(f"/api/review/{w.waiting.pk}/override/", {"label": "health"}, format="json")
+
+
+def _api_review_history(w):
+    c = _api(w.reviewer)
+    return lambda: c.get(f"/api/review/{w.waiting.pk}/history/")
+
+
+CASES = {
+    "dashboard": (_dashboard, 200),
+    "workspace": (_workspace, 200),
+    "assignment page": (_assignment_page, 200),
+    "web submit": (_web_submit, 200),
+    "web skip": (_web_skip, 200),
+    "web flag": (_web_flag, 200),
+    "web release": (_web_release, 200),
+    "api next": (_api_next, 200),
+    "api submit": (_api_submit, 201),
+    "api assignments": (_api_assignments, 200),
+    "api annotations": (_api_annotations, 200),
+    "api memberships": (_api_memberships, 200),
+    "review page": (_review_page, 200),
+    "review resolve": (_review_resolve, 302),
+    "api review list": (_api_review_list, 200),
+    "api review override": (_api_review_override, 200),
+    "api review history": (_api_review_history, 200),
+}
+
+EXPECTED = {
+    # annotator
+    "dashboard": 12, "workspace": 49, "assignment page": 19,
+    "web submit": 50, "web skip": 39, "web flag": 43, "web release": 8,  # answer + refill of the window
+    "api next": 17, "api submit": 20, "api assignments": 2, "api annotations": 3, "api memberships": 10,
+    # reviewer
+    "review page": 7, "review resolve": 11, "api review list": 3, "api review override": 9,
+    "api review history": 2,
+}
+
+
+def _measure(case: str, scale: int) -> int:
+    prepare, status = CASES[case]
+    request = prepare(_world(scale))
+    with CaptureQueriesContext(connection) as queries:
+        response = request()
+    assert response.status_code == status, (case, response.status_code, getattr(response, "content", b"")[:300])
+    return len(queries)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_queries_do_not_grow_with_the_data_and_match_the_fixed_number(case, django_assert_num_queries):
+    small = _measure(case, scale=1)
+    large = _measure(case, scale=3)
+    assert small == large, f"{case}: {small} queries with little data, {large} with three times as much (an N+1?)"
+    prepare, _status = CASES[case]
+    request = prepare(_world(2))
+    with django_assert_num_queries(EXPECTED[case]):
+        request()
