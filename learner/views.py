@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from annotation.models import ApprovedLabel, Project
@@ -18,6 +20,7 @@ from evaluators.models import Language, PoolMembership
 from evaluators.views import staff_required
 from learner import services
 from learner.models import Backend, ModelVersion, RunStatus, SamplingRun, TrainingRun
+from learner.selectors import promotion_check
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
@@ -79,6 +82,27 @@ def parity_dashboard(request):
     return render(request, "learner/parity.html", {"panels": panels})
 
 
+def _count(value) -> int | None:
+    """Counts stored in JSON may come back as floats (46.0); a table shows them as 46."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def allocation_rows(allocation) -> list[dict]:
+    """A sampling run's per-language plan as table rows instead of the raw JSON dict."""
+    if not isinstance(allocation, dict):
+        return []
+    rows = []
+    for tag, plan in sorted(allocation.items()):
+        plan = plan if isinstance(plan, dict) else {"items": plan}
+        reasons = [str(plan[key]) for key in ("reason", "why_strategy") if plan.get(key)]
+        rows.append({
+            "language": tag, "items": _count(plan.get("items")) or 0, "strategy": plan.get("strategy", ""),
+            "n_scored": _count(plan.get("n_scored")), "picked": _count(plan.get("picked")),
+            "reason": "; ".join(reasons),
+        })
+    return rows
+
+
 def _run_json(run) -> dict:
     return {"id": run.pk, "kind": "training" if isinstance(run, TrainingRun) else "sampling",
             "status": run.status, "progress": round(run.progress, 4), "percent": round(100 * run.progress),
@@ -88,12 +112,17 @@ def _run_json(run) -> dict:
 @staff_required
 def runs(request):
     training = TrainingRun.objects.select_related("project").prefetch_related("languages", "model_versions")[:30]
-    sampling = SamplingRun.objects.select_related("project")[:30]
+    sampling = list(SamplingRun.objects.select_related("project")[:30])
     models = list(ModelVersion.objects.select_related("project", "language", "training_run")[:100])
+    champions = {(v.project_id, v.language_id): v for v in models if v.status == ModelVersion.Status.CHAMPION}
     for version in models:
+        version.check = promotion_check(version, champions.get((version.project_id, version.language_id)))
+        version.action_text = ACTION_TEXT.get(version.check.kind, "")
         metrics = version.metrics if isinstance(version.metrics, dict) else {}
-        version.metric_summary = [(k, v) for k, v in metrics.items()
+        version.metric_summary = [(k, v, k.startswith("n_") or isinstance(v, int)) for k, v in metrics.items()
                                   if isinstance(v, int | float) and not isinstance(v, bool)][:6]
+    for run in sampling:
+        run.allocation_rows = allocation_rows(run.allocation)
     return render(request, "learner/runs.html", {
         "training": training, "sampling": sampling, "models": models,
         "projects": Project.objects.order_by("name"), "backends": Backend.choices,
@@ -132,17 +161,42 @@ def retrain(request):
     return redirect("learner:runs")
 
 
+ACTION_TEXT = {
+    "promote": gettext_lazy("Promote"), "rollback": gettext_lazy("Roll back to this"),
+    "restore": gettext_lazy("Make champion again"),
+}
+
+
 @staff_required
-@require_POST
 def model_action(request, pk, action):
-    version = get_object_or_404(ModelVersion, pk=pk)
+    """GET: the confirmation page (this version against the champion). POST with ``confirm``: do it.
+
+    A version that is not better than the champion needs ``accept_worse`` ticked too, so a careless
+    click cannot replace the live model with a worse one."""
+    version = get_object_or_404(ModelVersion.objects.select_related("project", "language"), pk=pk)
+    check = promotion_check(version)
+    if not check.kind:
+        messages.info(request, _("Model v%(id)s is already the champion.") % {"id": version.pk})
+        return redirect("learner:runs")
+    confirm_url = reverse("learner:model_action", args=[version.pk, check.kind])
+    if action != check.kind:
+        return redirect(confirm_url)
+    if request.method != "POST":
+        return render(request, "learner/model_confirm.html", {
+            "check": check, "version": version, "action_text": ACTION_TEXT[check.kind],
+        })
+    if request.POST.get("confirm") != "yes":
+        return redirect(confirm_url)
+    if check.worse and request.POST.get("accept_worse") != "yes":
+        messages.error(request, _("v%(id)s is not better than the champion v%(champion)s: tick the box to "
+                                  "replace the champion anyway.") % {"id": version.pk, "champion": check.champion.pk})
+        return redirect(confirm_url)
+    who = request.user.get_username()
     try:
-        if action == "promote":
-            services.model_version_promote(version=version, reason=f"promoted by {request.user.get_username()}")
-        elif action == "rollback":
-            services.model_version_rollback(version=version)
+        if check.kind == "promote":
+            services.model_version_promote(version=version, reason=_("promoted by %(user)s") % {"user": who})
         else:
-            return redirect("learner:runs")
+            services.model_version_rollback(version=version)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

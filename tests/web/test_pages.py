@@ -295,7 +295,7 @@ def test_runs_status_json_and_promote(client, project, hausa, staff):
     client.force_login(staff)
     body = client.get(reverse("learner:runs_status")).json()
     assert body["active"] is True and body["training"][0]["percent"] == 50
-    client.post(reverse("learner:model_action", args=[candidate.pk, "promote"]))
+    client.post(reverse("learner:model_action", args=[candidate.pk, "promote"]), {"confirm": "yes"})
     candidate.refresh_from_db()
     assert candidate.status == ModelVersion.Status.CHAMPION
 
@@ -427,7 +427,7 @@ def test_runs_page_shows_model_metrics_and_retrain_queues_a_run(client, project,
                                 metrics={"accuracy": 0.75, "per_class": {"sports": 0.8}})
     client.force_login(staff)
     html = client.get(reverse("learner:runs")).content.decode()
-    assert "accuracy=0.750" in html
+    assert "accuracy 0.750" in html
     real = learner_services.training_run_create
     monkeypatch.setattr(learner_services, "training_run_create",
                         lambda **kwargs: real(**{**kwargs, "dispatch": False}))
