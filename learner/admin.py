@@ -1,21 +1,30 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.services import model_version_rollback, training_run_create
+from parity.formatting import admin_metric
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "language", "backend", "status", "macro_f1", "n_labels", "created_at"]
+    list_display = ["id", "project", "language", "backend", "status", "macro_f1_rounded", "n_labels", "created_at"]
+    macro_f1_rounded = admin_metric("macro_f1", "macro-F1")
     list_filter = ["status", "backend", "language"]
     readonly_fields = ["metrics", "adapter_path", "adapter_bytes", "label_snapshot_hash"]
     actions = ["make_champion"]
 
     @admin.action(description="Make champion (roll back / promote)")
     def make_champion(self, request, queryset):
+        n = 0
         for version in queryset:
-            model_version_rollback(version=version)
-        messages.success(request, f"{queryset.count()} version(s) promoted")
+            try:
+                model_version_rollback(version=version)
+                n += 1
+            except ValidationError as exc:
+                messages.warning(request, "; ".join(exc.messages))
+        if n:
+            messages.success(request, f"Made {n} {'version' if n == 1 else 'versions'} champion.")
 
 
 @admin.register(TrainingRun)
@@ -29,7 +38,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
         for run in queryset:
             training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
                                 config=run.config, trigger="console")
-        messages.success(request, f"{queryset.count()} run(s) queued")
+        n = queryset.count()
+        messages.success(request, f"Queued {n} training {'run' if n == 1 else 'runs'}.")
 
 
 class SampledItemInline(admin.TabularInline):
