@@ -544,8 +544,20 @@ def report_triage_action(request, pk, action):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Report %(ref)s: %(action)s.") % {"ref": report.reference[:8], "action": action})
+        messages.success(request, _triage_message(report, action))
     return redirect(reverse("annotation:report_triage") + f"?status={request.GET.get('status', 'new')}")
+
+
+def _triage_message(report: Report, action: str) -> str:
+    report.refresh_from_db()
+    ref = report.reference[:8]
+    if action == "accept":
+        return _("Accepted report %(ref)s: it is item #%(item)s, queued for native speakers to label.") % {
+            "ref": ref, "item": report.item_id}
+    if action == "reject":
+        return _("Rejected report %(ref)s. The reporter sees your reason on the status page.") % {"ref": ref}
+    return _("Marked report %(ref)s as a duplicate of %(original)s.") % {
+        "ref": ref, "original": report.duplicate_of.reference[:8] if report.duplicate_of else "?"}
 
 
 def _report_accept(*, report, actor, project, note=""):
@@ -566,15 +578,18 @@ def _served_languages():
 
 
 def _report_form(data=None):
-    from django import forms
-
-    from annotation.forms import ReportForm
+    from annotation.forms import LanguageSelect, ReportForm
+    from evaluators.languages import autonym, bcp47
 
     form = ReportForm(data)
-    choices = [("", _("Choose your language"))] + [
-        (language.tag, f"{language.name} ({language.tag})") for language in _served_languages()
-    ]
-    form.fields["language"].widget = forms.Select(choices=choices)
+    options = []
+    for language in _served_languages():
+        own = autonym(language.code, language.name)
+        # In its own name first (what a speaker looks for), the English name after when it differs.
+        text = own if own == language.name else f"{own} — {language.name}"
+        options.append((language.tag, text, {"lang": bcp47(language.code), "dir": language.direction}))
+    options.sort(key=lambda option: option[1].casefold())
+    form.fields["language"].widget = LanguageSelect(options=options, placeholder=_("Choose your language"))
     form.fields["language"].help_text = ""
     form.fields["category"].choices = [("", _("Choose what is wrong"))] + list(Report.Category.choices)
     for name in ("input_text", "model_output", "suggested_correction", "contact"):
@@ -603,9 +618,14 @@ def report_create(request):
 
 def report_status(request, reference):
     from annotation.selectors import report_by_reference
+    from evaluators.languages import autonym, bcp47
 
     report = report_by_reference(reference)
     if report is None:
         raise Http404
-    return render(request, "annotation/report_status.html", {"report": report})
-
+    return render(request, "annotation/report_status.html", {
+        "report": report,
+        "address": request.build_absolute_uri(reverse("annotation:report_status", args=[report.reference])),
+        "language_name": autonym(report.language.code, report.language.name),
+        "lang": bcp47(report.language.code),
+    })

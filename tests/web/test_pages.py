@@ -196,7 +196,7 @@ def test_report_form_renders_with_labels(client, project):
     html = client.get(reverse("annotation:report_create")).content.decode()
     assert '<label for="id_input_text">' in html
     assert 'class="hp" aria-hidden="true"' in html
-    assert "Hausa (hau_Latn)" in html
+    assert '<option value="hau_Latn" lang="ha" dir="ltr">Hausa</option>' in html
 
 
 def test_report_is_created_and_status_page_shows_it(client, project):
