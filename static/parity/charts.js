@@ -10,10 +10,39 @@
   var rtl = root.dir === "rtl";
   var DAY = 86400000;
 
-  function dateFormat(spanMs) {
-    if (spanMs < 2 * DAY) { return { hour: "2-digit", minute: "2-digit" }; }
-    if (spanMs < 120 * DAY) { return { month: "short", day: "numeric" }; }
+  var MINUTE = 60000, HOUR = 3600000;
+  var STEPS = [1000, 5000, 15000, 30000, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR,
+               6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY];
+
+  // The smallest round step (a second to a year) that keeps the axis to about eight ticks.
+  function timeStep(range) {
+    for (var i = 0; i < STEPS.length; i++) { if (range / STEPS[i] <= 8) { return STEPS[i]; } }
+    return STEPS[STEPS.length - 1];
+  }
+
+  function dateFormat(step, range) {
+    if (step < MINUTE) { return { hour: "2-digit", minute: "2-digit", second: "2-digit" }; }
+    if (step < DAY) {
+      return range > DAY ? { weekday: "short", hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+    }
+    if (step < 91 * DAY) { return { month: "short", day: "numeric" }; }
     return { year: "numeric", month: "short" };
+  }
+
+  // Ticks on round times: midnights for day steps, whole minutes or hours below that.
+  function roundTicks(min, max, step) {
+    var first;
+    if (step >= DAY) {
+      var midnight = new Date(min);
+      midnight.setHours(0, 0, 0, 0);
+      first = midnight.getTime();
+    } else {
+      var offset = new Date(min).getTimezoneOffset() * MINUTE;
+      first = Math.floor((min - offset) / step) * step + offset;
+    }
+    var ticks = [];
+    for (var t = first; t <= max; t += step) { if (t >= min) { ticks.push({ value: t }); } }
+    return ticks;
   }
 
   function formatDate(ms, options) {
@@ -55,8 +84,12 @@
   function timeConfig(spec, datasets) {
     var xs = [];
     spec.series.forEach(function (s) { s.points.forEach(function (p) { xs.push(p.x); }); });
-    var span = xs.length ? Math.max.apply(null, xs) - Math.min.apply(null, xs) : 0;
-    var tickFormat = dateFormat(span);
+    var lo = xs.length ? Math.min.apply(null, xs) : 0, hi = xs.length ? Math.max.apply(null, xs) : 0;
+    // At least a minute wide, with a margin, so points recorded moments apart sit inside the axes.
+    var pad = Math.max((hi - lo) * 0.03, Math.max(0, 60000 - (hi - lo)) / 2);
+    var range = hi - lo + 2 * pad;
+    var step = timeStep(range);
+    var tickFormat = dateFormat(step, range);
     var fullFormat = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
     return {
       type: "line",
@@ -64,8 +97,16 @@
       options: {
         scales: {
           x: {
-            type: "linear", reverse: rtl,
-            ticks: { maxTicksLimit: 8, callback: function (value) { return formatDate(value, tickFormat); } },
+            type: "linear", reverse: rtl, min: lo - pad, max: hi + pad,
+            afterBuildTicks: function (scale) { scale.ticks = roundTicks(scale.min, scale.max, step); },
+            ticks: {
+              autoSkip: true,
+              // A tick that reads like the one before it (two ticks in the same minute) is left blank.
+              callback: function (value, index, ticks) {
+                var text = formatDate(value, tickFormat);
+                return index > 0 && formatDate(ticks[index - 1].value, tickFormat) === text ? "" : text;
+              },
+            },
           },
         },
         plugins: {
@@ -115,7 +156,7 @@
       min: spec.y_min === null ? undefined : spec.y_min,
       max: spec.y_max === null ? undefined : spec.y_max,
       title: { display: !!spec.y_label, text: spec.y_label },
-      ticks: integer ? { precision: 0 } : { callback: function (v) { return Number(v).toFixed(1); } },
+      ticks: integer ? { precision: 0 } : { includeBounds: false, callback: function (v) { return Number(v).toFixed(1); } },
       position: rtl ? "right" : "left",
     };
     options.plugins = options.plugins || {};

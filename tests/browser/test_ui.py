@@ -1,8 +1,11 @@
 """End-to-end tests of the web UI in a real Chromium."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from annotation.models import AgreementSnapshot, Annotation, Item, Report
@@ -212,27 +215,74 @@ def test_console_dashboards_render_charts(page, live_server):
     qualified_evaluator(project, hausa, username="amina")
     for n, (alpha, kappa) in enumerate([(0.42, 0.40), (0.55, 0.51), (0.63, 0.60), (0.71, 0.69)]):
         for lang, shift in ((hausa, 0), (yoruba, -0.12)):
-            AgreementSnapshot.objects.create(project=project, language=lang, krippendorff_alpha=alpha + shift,
-                                             fleiss_kappa=kappa + shift, cohen_kappa_mean=kappa + shift - .02,
-                                             percent_agreement=.7 + n / 20, n_items=20 * (n + 1), n_annotators=3,
-                                             n_ratings=60 * (n + 1))
+            snap = AgreementSnapshot.objects.create(
+                project=project, language=lang, krippendorff_alpha=alpha + shift, fleiss_kappa=kappa + shift,
+                cohen_kappa_mean=kappa + shift - .02, percent_agreement=.7 + n / 20, n_items=20 * (n + 1),
+                n_annotators=3, n_ratings=60 * (n + 1))
+            AgreementSnapshot.objects.filter(pk=snap.pk).update(created_at=timezone.now() - timedelta(days=3 - n))
     for lang, scores in ((hausa, [0.61, 0.70, 0.78]), (yoruba, [0.44, 0.52])):
         for i, f1 in enumerate(scores):
             ModelVersion.objects.create(
                 project=project, language=lang, backend="ngram", adapter_path=f"{lang.tag}/{i}", macro_f1=f1,
                 status=ModelVersion.Status.CHAMPION if i == len(scores) - 1 else ModelVersion.Status.RETIRED)
+    ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="hau/bad",
+                                macro_f1=0.038, status=ModelVersion.Status.CANDIDATE,
+                                status_reason="kept as candidate: does not beat the champion")
+    project.languages.add(language("urd_Arab"))  # never trained
     _staff()
     login(page, live_server, "admin")
     page.goto(f"{live_server.url}/console/agreement/")
-    expect(page.locator('[data-test="agreement-chart"] svg')).to_have_count(2)
+    expect(page.locator("canvas[data-ready]")).to_have_count(2)
+    ticks = page.evaluate("Object.values(window.parityCharts)[0].scales.x.ticks.map(t => t.label)")
+    assert any(label for label in ticks) and not any(label.isdigit() for label in ticks if label)  # dates
     shot(page, "agreement-dashboard")
     page.goto(f"{live_server.url}/console/parity/")
     expect(page.locator('[data-test="gap"]')).to_have_text("0.260")
-    expect(page.locator(".chart svg")).to_have_count(3)
+    expect(page.locator('[data-test="untrained"]')).to_contain_text("urd_Arab")
+    expect(page.locator("canvas[data-ready]")).to_have_count(3)
+    # hovering a bar shows its value
+    chart_id = f"p{project.pk}-f1"
+    box = page.locator(f'canvas[data-chart="chart-data-{chart_id}"]').bounding_box()
+    bar = page.evaluate(f"(() => {{ const b = window.parityCharts['{chart_id}'].getDatasetMeta(0).data[0];"
+                        " return {x: b.x, y: b.y}; })()")
+    page.mouse.move(box["x"] + bar["x"], box["y"] + bar["y"] + 10)
+    page.wait_for_function(f"window.parityCharts['{chart_id}'].tooltip.opacity > 0")
+    tooltip = page.evaluate(f"window.parityCharts['{chart_id}'].tooltip.body.map(b => b.lines.join(' '))")
+    assert tooltip == ["champion macro-F1: 0.780"]
+    history = page.evaluate(f"window.parityCharts['p{project.pk}-history'].data.datasets"
+                            ".map(d => [d.label, d.showLine, d.data.length])")
+    assert ["hau_Latn candidates (not promoted)", False, 1] in history and ["hau_Latn champions", True, 3] in history
     shot(page, "parity-dashboard")
     page.goto(f"{live_server.url}/console/runs/")
     expect(page.locator("h1")).to_contain_text("runs")
     shot(page, "runs")
+    assert page.js_errors == []
+
+
+def test_admin_promotes_with_confirmation_and_rolls_back(page, live_server):
+    project, hausa = _project()
+    old = ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="a",
+                                      macro_f1=0.60, status=ModelVersion.Status.CHAMPION)
+    worse = ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="b",
+                                        macro_f1=0.038, metrics={"champion_macro_f1": 0.58})
+    _staff()
+    login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/console/runs/")
+    page.get_by_role("link", name="Promote anyway…").click()
+    expect(page.locator('[data-test="worse-warning"]')).to_contain_text("not better than the champion")
+    shot(page, "promote-confirm-worse")
+    page.locator('[data-test="confirm"]').click()  # the required checkbox stops the form
+    expect(page).to_have_url(f"{live_server.url}/console/models/{worse.pk}/promote/")
+    page.get_by_label("I understand: replace the better champion with this version.").check()
+    page.locator('[data-test="confirm"]').click()
+    expect(page.locator(".msg-success")).to_contain_text(f"Model v{worse.pk} is now the champion.")
+    # roll back to the older one; the newer one then offers "Make champion again", not "Roll back to this"
+    page.get_by_role("link", name="Roll back to this…").click()
+    page.locator('[data-test="confirm"]').click()
+    expect(page.locator(".msg-success")).to_contain_text(f"Model v{old.pk} is now the champion.")
+    actions = page.locator('[data-test="model-action"]')
+    expect(actions.get_by_role("link", name="Roll back to this…")).to_have_count(0)
+    expect(actions.get_by_role("link", name="Make champion again…")).to_have_count(1)
     assert page.js_errors == []
 
 
