@@ -552,10 +552,10 @@ def _report_form(data=None):
     options = []
     for language in _served_languages():
         own = autonym(language.code, language.name)
-        # In its own name first (what a speaker looks for), the English name after when it differs.
+        # In its own name first (what a speaker looks for), the English name after when it differs;
+        # listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
         text = own if own == language.name else f"{own} — {language.name}"
         options.append((language.tag, text, {"lang": bcp47(language.code), "dir": language.direction}))
-    options.sort(key=lambda option: option[1].casefold())
     form.fields["language"].widget = LanguageSelect(options=options, placeholder=_("Choose your language"))
     form.fields["language"].help_text = ""
     form.fields["category"].choices = [("", _("Choose what is wrong"))] + list(Report.Category.choices)

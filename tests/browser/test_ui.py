@@ -302,3 +302,30 @@ def test_report_form_in_urdu_is_right_to_left_and_keyboard_accessible(page, live
     assert order == ["id_input_text", "id_model_output", "id_category", "id_suggested_correction", "id_contact",
                      "send-report"]
     shot(page, "report-form-ur")
+
+
+def test_end_user_files_a_report_in_amharic_and_follows_its_status(page, live_server):
+    project, _hausa = _project()
+    for tag in ("amh_Ethi", "urd_Arab"):
+        project.languages.add(language(tag))
+    page.goto(f"{live_server.url}/report/")
+    select = page.locator("#id_language")
+    names = select.locator("option").all_inner_texts()
+    assert names[1:] == ["አማርኛ — Amharic", "Hausa", "اردو — Urdu"]
+    select.evaluate("el => el.size = 4")  # open the list for the review screenshot
+    shot(page, "report-form-languages")
+    select.select_option(label="አማርኛ — Amharic")
+    page.get_by_label("What you asked or typed").fill("የአየር ሁኔታ ዛሬ እንዴት ነው?")
+    page.get_by_label("What the model answered").fill("Yanayin yau yana da kyau.")
+    page.get_by_label("What is wrong").select_option("wrong_language")
+    page.get_by_label("What it should have said (optional)").fill("ዛሬ ፀሐያማ ነው።")
+    page.locator('[data-test="send-report"]').click()
+    address = page.locator('[data-test="address"]')
+    expect(address).to_have_text(page.url)
+    expect(page.locator('[data-test="category"]')).to_have_text("answered in the wrong language")
+    expect(page.locator('[data-test="suggested-correction"]')).to_have_text("ዛሬ ፀሐያማ ነው።")
+    shot(page, "report-status")
+    kept = address.inner_text()
+    page.goto(kept)  # the address alone brings the reporter back
+    expect(page.locator('[data-test="report-status"]')).to_contain_text("received")
+    assert page.js_errors == []
