@@ -14,9 +14,9 @@
   var STEPS = [1000, 5000, 15000, 30000, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR,
                6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY];
 
-  // The smallest round step (a second to a year) that keeps the axis to about eight ticks.
+  // The smallest round step (a second to a year) that keeps the axis to about six ticks.
   function timeStep(range) {
-    for (var i = 0; i < STEPS.length; i++) { if (range / STEPS[i] <= 8) { return STEPS[i]; } }
+    for (var i = 0; i < STEPS.length; i++) { if (range / STEPS[i] <= 6) { return STEPS[i]; } }
     return STEPS[STEPS.length - 1];
   }
 
@@ -100,7 +100,7 @@
             type: "linear", reverse: rtl, min: lo - pad, max: hi + pad,
             afterBuildTicks: function (scale) { scale.ticks = roundTicks(scale.min, scale.max, step); },
             ticks: {
-              autoSkip: true,
+              autoSkip: true, maxRotation: 0,
               // A tick that reads like the one before it (two ticks in the same minute) is left blank.
               callback: function (value, index, ticks) {
                 var text = formatDate(value, tickFormat);

@@ -222,9 +222,11 @@ def test_console_dashboards_render_charts(page, live_server):
             AgreementSnapshot.objects.filter(pk=snap.pk).update(created_at=timezone.now() - timedelta(days=3 - n))
     for lang, scores in ((hausa, [0.61, 0.70, 0.78]), (yoruba, [0.44, 0.52])):
         for i, f1 in enumerate(scores):
-            ModelVersion.objects.create(
+            version = ModelVersion.objects.create(
                 project=project, language=lang, backend="ngram", adapter_path=f"{lang.tag}/{i}", macro_f1=f1,
                 status=ModelVersion.Status.CHAMPION if i == len(scores) - 1 else ModelVersion.Status.RETIRED)
+            ModelVersion.objects.filter(pk=version.pk).update(
+                created_at=timezone.now() - timedelta(days=3 - i, hours=2 * len(scores)))
     ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="hau/bad",
                                 macro_f1=0.038, status=ModelVersion.Status.CANDIDATE,
                                 status_reason="kept as candidate: does not beat the champion")
