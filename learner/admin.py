@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
-from learner.services import model_version_rollback, training_run_create
+from learner.selectors import promotion_check
+from learner.services import training_run_create
 from parity.formatting import admin_metric
 
 
@@ -14,17 +15,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["metrics", "adapter_path", "adapter_bytes", "label_snapshot_hash"]
     actions = ["make_champion"]
 
-    @admin.action(description="Make champion (roll back / promote)")
+    @admin.action(description="Make champion (promote / roll back), after a confirmation")
     def make_champion(self, request, queryset):
-        n = 0
-        for version in queryset:
-            try:
-                model_version_rollback(version=version)
-                n += 1
-            except ValidationError as exc:
-                messages.warning(request, "; ".join(exc.messages))
-        if n:
-            messages.success(request, f"Made {n} {'version' if n == 1 else 'versions'} champion.")
+        """Hands over to the console's confirmation page, which compares the version with the live
+        champion and holds back a worse candidate: the admin is no shortcut around that check."""
+        versions = list(queryset[:2])
+        if len(versions) != 1:
+            messages.warning(request, "Select one version: a new champion is confirmed one at a time.")
+            return None
+        check = promotion_check(versions[0])
+        if not check.kind:
+            messages.info(request, f"v{versions[0].pk} is already the champion.")
+            return None
+        return redirect("learner:model_action", versions[0].pk, check.kind)
 
 
 @admin.register(TrainingRun)

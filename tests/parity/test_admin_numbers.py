@@ -49,3 +49,21 @@ def test_membership_actions_read_as_sentences(console):
     response = console.post(changelist, {"action": "membership_reinstated",
                                          "_selected_action": [members[0].pk]}, follow=True)
     assert "Reinstated 1 member." in response.content.decode()
+
+
+def test_admin_make_champion_goes_through_the_confirmation_page(console):
+    project = f.ProjectFactory()
+    hausa = f.language("hau_Latn")
+    champion = ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="a",
+                                           macro_f1=0.6, status=ModelVersion.Status.CHAMPION)
+    worse = ModelVersion.objects.create(project=project, language=hausa, backend="ngram", adapter_path="b",
+                                        macro_f1=0.04)
+    changelist = reverse("admin:learner_modelversion_changelist")
+    response = console.post(changelist, {"action": "make_champion", "_selected_action": [worse.pk]})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("learner:model_action", args=[worse.pk, "promote"])
+    worse.refresh_from_db(), champion.refresh_from_db()
+    assert worse.status == ModelVersion.Status.CANDIDATE and champion.status == ModelVersion.Status.CHAMPION
+    both = console.post(changelist, {"action": "make_champion", "_selected_action": [worse.pk, champion.pk]},
+                        follow=True)
+    assert "one at a time" in both.content.decode()
