@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from annotation.models import AgreementSnapshot, Annotation, Item, Report
 from evaluators.models import Pool, PoolMembership
 from evaluators.services import GoldItem, calibration_round_create, membership_invite
-from learner.models import ModelVersion
+from learner.models import ModelVersion, SamplingRun
 from tests.browser.conftest import PASSWORD, login, shot
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, language, published_guideline, qualified_evaluator
 
@@ -255,8 +255,14 @@ def test_console_dashboards_render_charts(page, live_server):
                             ".map(d => [d.label, d.showLine, d.data.length])")
     assert ["hau_Latn candidates (not promoted)", False, 1] in history and ["hau_Latn champions", True, 3] in history
     shot(page, "parity-dashboard")
+    SamplingRun.objects.create(project=project, strategy="entropy", budget=30, status="succeeded", progress=1.0,
+                               allocation={"hau_Latn": {"items": 10.0, "strategy": "entropy", "n_scored": 120,
+                                                        "picked": 10, "reason": "champion macro-F1 0.780"},
+                                           "yor_Latn": {"items": 20, "strategy": "entropy", "n_scored": 95,
+                                                        "picked": 20, "reason": "champion macro-F1 0.520"}})
     page.goto(f"{live_server.url}/console/runs/")
     expect(page.locator("h1")).to_contain_text("runs")
+    expect(page.locator('[data-test="allocation"] tbody tr')).to_have_count(2)
     shot(page, "runs")
     assert page.js_errors == []
 
