@@ -14,6 +14,7 @@ from annotation.models import (
     Project,
     Report,
 )
+from parity.formatting import admin_metric
 
 
 class LabelInline(admin.TabularInline):
@@ -77,7 +78,8 @@ class ItemFlagAdmin(admin.ModelAdmin):
 
 @admin.register(ApprovedLabel)
 class ApprovedLabelAdmin(admin.ModelAdmin):
-    list_display = ["item", "label", "method", "confidence", "approved_by", "approved_at"]
+    list_display = ["item", "label", "method", "confidence_rounded", "approved_by", "approved_at"]
+    confidence_rounded = admin_metric("confidence")
     list_filter = ["method"]
     raw_id_fields = ["item"]
 
@@ -100,8 +102,11 @@ class ApprovedLabelHistoryAdmin(admin.ModelAdmin):
 
 @admin.register(AgreementSnapshot)
 class AgreementSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["project", "language", "level", "trigger", "krippendorff_alpha", "fleiss_kappa", "n_items",
-                    "created_at"]
+    list_display = ["project", "language", "level", "trigger", "alpha_rounded", "fleiss_rounded", "cohen_rounded",
+                    "n_items", "created_at"]
+    alpha_rounded = admin_metric("krippendorff_alpha", "Krippendorff's α")
+    fleiss_rounded = admin_metric("fleiss_kappa", "Fleiss' κ")
+    cohen_rounded = admin_metric("cohen_kappa_mean", "mean Cohen's κ")
     list_filter = ["project", "language", "trigger"]
 
 
@@ -122,7 +127,7 @@ class ReportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def _each(self, request, queryset, call) -> None:
+    def _each(self, request, queryset, call, past: str) -> None:
         done, failed = 0, []
         for report in queryset:
             try:
@@ -131,19 +136,19 @@ class ReportAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 failed.append(f"{report.reference[:8]}…: {'; '.join(exc.messages)}")
         if done:
-            self.message_user(request, f"{done} report(s) updated.")
+            self.message_user(request, f"{past} {done} {'report' if done == 1 else 'reports'}.")
         for message in failed:
             self.message_user(request, message, level=messages.WARNING)
 
     @admin.action(description="Accept: queue as a high-priority item of the language's project")
     def accept(self, request, queryset):
-        self._each(request, queryset, lambda r: services.report_accept(report=r, actor=request.user))
+        self._each(request, queryset, lambda r: services.report_accept(report=r, actor=request.user), "Accepted")
 
     @admin.action(description="Reject (reason: not a model problem)")
     def reject(self, request, queryset):
         self._each(request, queryset, lambda r: services.report_reject(
             report=r, reason="Rejected in triage: not a model problem we can fix.", actor=request.user
-        ))
+        ), "Rejected")
 
     @admin.action(description="Mark as duplicates of the oldest selected report")
     def mark_duplicate(self, request, queryset):
@@ -153,7 +158,8 @@ class ReportAdmin(admin.ModelAdmin):
             return
         original = reports[0]
         self._each(request, queryset.exclude(pk=original.pk),
-                   lambda r: services.report_mark_duplicate(report=r, of=original, actor=request.user))
+                   lambda r: services.report_mark_duplicate(report=r, of=original, actor=request.user),
+                   f"Marked as duplicates of {original.reference[:8]}…:")
 
 
 @admin.register(Label)

@@ -11,6 +11,20 @@ from evaluators.languages import LanguageCodeError, parse_tag
 HONEYPOT_FIELD = "website"
 
 
+class LanguageSelect(forms.Select):
+    """A language list whose options carry their own ``lang`` and ``dir``, so አማርኛ and اردو are
+    shaped and read in their script, whatever the interface language is."""
+
+    def __init__(self, *, options: list[tuple[str, str, dict]], placeholder: str, attrs=None):
+        super().__init__(attrs, choices=[("", placeholder)] + [(value, text) for value, text, _ in options])
+        self.option_attrs = {value: extra for value, _, extra in options}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.option_attrs.get(str(value), {}))
+        return option
+
+
 class ReportForm(forms.Form):
     """Fields of :func:`annotation.services.report_create` plus a honeypot.
 

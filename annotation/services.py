@@ -942,6 +942,10 @@ def agreement_snapshot_record(
     for value in labels:
         label_counts[str(value)] = label_counts.get(str(value), 0) + 1
     items_with_k = len([1 for _, n in _counts(items).items() if n >= project.overlap])
+    if summary.get("fleiss_kappa") is None and items:
+        complete = _fleiss_on_complete_items(items, labels, project.overlap)
+        if complete is not None:
+            summary["fleiss_kappa"], summary["fleiss_kappa_note"] = complete
     return AgreementSnapshot.objects.create(
         project=project, language=language, level=level, trigger=trigger,
         krippendorff_alpha=summary.get("krippendorff_alpha"), fleiss_kappa=summary.get("fleiss_kappa"),
@@ -950,6 +954,29 @@ def agreement_snapshot_record(
         n_ratings=summary.get("n_ratings") or 0,
         counts={"labels": label_counts, "items_with_k_annotations": items_with_k,
                 "fleiss_kappa_note": summary.get("fleiss_kappa_note")},
+    )
+
+
+def _fleiss_on_complete_items(items: list, labels: list, k: int) -> tuple[float, str] | None:
+    """Fleiss' kappa over the items that have all k ratings.
+
+    Fleiss needs the same number of ratings per item, so while some items are still collecting
+    votes it is undefined over all of them, which left it blank on every live snapshot. Over the
+    finished items it is well defined and is what a manager wants to watch; the note says which
+    items it covers. None when fewer than two items are finished or kappa is undefined there."""
+    from annotation.agreement import fleiss_kappa
+
+    per_item = _counts(items)
+    complete = {item for item, n in per_item.items() if n == k}
+    if len(complete) < 2:
+        return None
+    kept = [(item, label) for item, label in zip(items, labels, strict=True) if item in complete]
+    result = fleiss_kappa([item for item, _ in kept], [str(label) for _, label in kept])
+    if result.kappa is None:
+        return None
+    left_out = len(per_item) - len(complete)
+    return float(result.kappa), (
+        f"over the {len(complete)} items with all {k} ratings; {left_out} items with fewer or more ratings left out"
     )
 
 

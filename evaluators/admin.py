@@ -35,6 +35,7 @@ from evaluators.models import (
     PoolMembership,
 )
 from evaluators.rendering import render_markdown
+from parity.formatting import admin_metric
 
 
 def _pct(value: float | None) -> str:
@@ -122,7 +123,8 @@ class MembershipEventInline(ReadOnlyInline):
 
 class CalibrationAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
-    fields = ["round", "number", "status", "accuracy", "kappa", "started_at", "submitted_at"]
+    fields = ["round", "number", "status", "accuracy_rounded", "kappa_rounded", "started_at", "submitted_at"]
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
     show_change_link = True
 
 
@@ -134,22 +136,26 @@ class InviteForm(forms.ModelForm):
         fields = ["pool", "user"]
 
 
-def _transition_action(service, verb: str, *, needs_reason: bool):
+def _transition_action(service, verb: str, past: str, *, needs_reason: bool):
+    """An admin action named by its imperative ("Suspend selected members") whose message says what
+    happened ("Suspended 2 members.")."""
+
     def action(modeladmin, request, queryset):
         done = 0
         for membership in queryset.select_related("user", "pool"):
             kwargs = {"membership": membership, "actor": request.user}
             if needs_reason:
-                kwargs["reason"] = f"{verb} by {request.user} from the console"
+                kwargs["reason"] = f"{past} by {request.user} from the console"
             try:
                 service(**kwargs)
                 done += 1
             except ValidationError as exc:
                 modeladmin.message_user(request, f"{membership.user}: {'; '.join(exc.messages)}", messages.ERROR)
         if done:
-            modeladmin.message_user(request, f"{done} membership(s) {verb}.", messages.SUCCESS)
+            noun = "member" if done == 1 else "members"
+            modeladmin.message_user(request, f"{past.capitalize()} {done} {noun}.", messages.SUCCESS)
 
-    action.__name__ = f"membership_{verb}"
+    action.__name__ = f"membership_{past}"
     return admin.action(description=f"{verb.capitalize()} selected members", permissions=["change"])(action)
 
 
@@ -160,9 +166,9 @@ class PoolMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     inlines = [CalibrationAttemptInline, MembershipEventInline]
     actions = [
-        _transition_action(services.membership_suspend, "suspended", needs_reason=True),
-        _transition_action(services.membership_reinstate, "reinstated", needs_reason=False),
-        _transition_action(services.membership_remove, "removed", needs_reason=True),
+        _transition_action(services.membership_suspend, "suspend", "suspended", needs_reason=True),
+        _transition_action(services.membership_reinstate, "reinstate", "reinstated", needs_reason=False),
+        _transition_action(services.membership_remove, "remove", "removed", needs_reason=True),
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -405,7 +411,8 @@ class CalibrationItemInline(admin.TabularInline):
 
 class RoundAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
-    fields = ["user", "number", "status", "accuracy", "kappa", "submitted_at"]
+    fields = ["user", "number", "status", "accuracy_rounded", "kappa_rounded", "submitted_at"]
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
     show_change_link = True
     verbose_name_plural = "results"
 
@@ -433,10 +440,12 @@ class CalibrationAnswerInline(ReadOnlyInline):
 
 @admin.register(CalibrationAttempt)
 class CalibrationAttemptAdmin(admin.ModelAdmin):
-    list_display = ["user", "round", "number", "status", "accuracy", "kappa", "submitted_at"]
+    list_display = ["user", "round", "number", "status", "accuracy_rounded", "kappa_rounded", "submitted_at"]
     list_filter = ["status", "round__pool"]
-    readonly_fields = ["round", "membership", "user", "number", "seed", "item_order", "status", "accuracy", "kappa",
-                       "started_at", "submitted_at"]
+    readonly_fields = ["round", "membership", "user", "number", "seed", "item_order", "status", "accuracy_rounded",
+                       "kappa_rounded", "started_at", "submitted_at"]
+    exclude = ["accuracy", "kappa"]
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
     inlines = [CalibrationAnswerInline]
 
     def has_add_permission(self, request):

@@ -55,3 +55,28 @@ def parse_tag(tag: str) -> LanguageSpec:
             f"malformed language tag {tag!r}: expected <ISO 639-3>_<ISO 15924>, e.g. 'hau_Latn' or 'urd_Arab'"
         )
     return validate_language(match["code"], match["script"])
+
+
+def bcp47(code: str) -> str:
+    """The shortest BCP 47 tag of an ISO 639-3 code ('amh' -> 'am', 'quy' stays 'quy'), for ``lang``."""
+    import langcodes
+
+    try:
+        return langcodes.standardize_tag(code)
+    except (ValueError, langcodes.tag_parser.LanguageTagError):
+        return code
+
+
+def autonym(code: str, fallback: str = "") -> str:
+    """The language's name in itself (CLDR via langcodes + language_data): አማርኛ, Hausa, اردو.
+
+    A language CLDR does not know keeps ``fallback`` (its English ISO name) rather than a made-up one."""
+    import langcodes
+
+    try:
+        name = langcodes.Language.get(code).autonym()
+    except (ValueError, LookupError, langcodes.tag_parser.LanguageTagError):
+        return fallback or code
+    if not name or name.startswith("Unknown language"):
+        return fallback or code
+    return name[:1].upper() + name[1:]  # CLDR lowercases some (français); a list item starts with a capital

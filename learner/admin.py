@@ -1,21 +1,33 @@
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
-from learner.services import model_version_rollback, training_run_create
+from learner.selectors import promotion_check
+from learner.services import training_run_create
+from parity.formatting import admin_metric
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "language", "backend", "status", "macro_f1", "n_labels", "created_at"]
+    list_display = ["id", "project", "language", "backend", "status", "macro_f1_rounded", "n_labels", "created_at"]
+    macro_f1_rounded = admin_metric("macro_f1", "macro-F1")
     list_filter = ["status", "backend", "language"]
     readonly_fields = ["metrics", "adapter_path", "adapter_bytes", "label_snapshot_hash"]
     actions = ["make_champion"]
 
-    @admin.action(description="Make champion (roll back / promote)")
+    @admin.action(description="Make champion (promote / roll back), after a confirmation")
     def make_champion(self, request, queryset):
-        for version in queryset:
-            model_version_rollback(version=version)
-        messages.success(request, f"{queryset.count()} version(s) promoted")
+        """Hands over to the console's confirmation page, which compares the version with the live
+        champion and holds back a worse candidate: the admin is no shortcut around that check."""
+        versions = list(queryset[:2])
+        if len(versions) != 1:
+            messages.warning(request, "Select one version: a new champion is confirmed one at a time.")
+            return None
+        check = promotion_check(versions[0])
+        if not check.kind:
+            messages.info(request, f"v{versions[0].pk} is already the champion.")
+            return None
+        return redirect("learner:model_action", versions[0].pk, check.kind)
 
 
 @admin.register(TrainingRun)
@@ -29,7 +41,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
         for run in queryset:
             training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
                                 config=run.config, trigger="console")
-        messages.success(request, f"{queryset.count()} run(s) queued")
+        n = queryset.count()
+        messages.success(request, f"Queued {n} training {'run' if n == 1 else 'runs'}.")
 
 
 class SampledItemInline(admin.TabularInline):

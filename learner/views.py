@@ -9,15 +9,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from annotation.charts import Chart, Point, Series, epoch_ms, padded_range, png_response
 from annotation.models import ApprovedLabel, Project
-from annotation.views import safe_svg, svg_chart
 from evaluators.models import Language, PoolMembership
 from evaluators.views import staff_required
 from learner import services
 from learner.models import Backend, ModelVersion, RunStatus, SamplingRun, TrainingRun
+from learner.selectors import promotion_check
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
@@ -51,32 +54,93 @@ def parity_dashboard(request):
                 "approved": approved[(project.pk, language.pk)], "qualified": qualified[(project.pk, language.pk)],
                 "versions": len(history), "history": history,
             })
-        scored = [r for r in rows if r["f1"] is not None]
-        best = max(scored, key=lambda r: r["f1"]) if scored else None
-        worst = min(scored, key=lambda r: r["f1"]) if scored else None
-        for row in rows:
-            row["is_best"] = best is not None and row is best
-            row["is_worst"] = worst is not None and row is worst and len(scored) > 1
-        charts = {}
-        if scored:
-            charts["f1"] = safe_svg(svg_chart(
-                {"macro-F1": [(r["language"].tag, r["f1"]) for r in rows]}, kind="bar",
-                ylabel="champion macro-F1", ylim=(0, 1.05), height=2.8))
-        history_series = {
-            r["language"].tag: [(i + 1, v.macro_f1) for i, v in enumerate(r["history"])] for r in rows if r["history"]
-        }
-        if history_series:
-            charts["history"] = safe_svg(svg_chart(history_series, ylabel="macro-F1 by model version",
-                                                   ylim=(0, 1.05), height=2.8))
-        if rows:
-            charts["labels"] = safe_svg(svg_chart(
-                {"approved": [(r["language"].tag, r["approved"]) for r in rows]}, kind="bar",
-                ylabel="approved labels", height=2.4))
-        panels.append({
-            "project": project, "rows": rows, "best": best, "worst": worst, "charts": charts,
-            "gap": (best["f1"] - worst["f1"]) if best and worst else None,
-        })
+        panels.append(_parity_panel(project, rows))
+    if request.GET.get("png"):
+        return png_response([chart for panel in panels for chart in panel["charts"]], request.GET["png"])
     return render(request, "learner/parity.html", {"panels": panels})
+
+
+def _count(value) -> int | None:
+    """Counts stored in JSON may come back as floats (46.0); a table shows them as 46."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def allocation_rows(allocation) -> list[dict]:
+    """A sampling run's per-language plan as table rows instead of the raw JSON dict."""
+    if not isinstance(allocation, dict):
+        return []
+    rows = []
+    for tag, plan in sorted(allocation.items()):
+        plan = plan if isinstance(plan, dict) else {"items": plan}
+        reasons = [str(plan[key]) for key in ("reason", "why_strategy") if plan.get(key)]
+        rows.append({
+            "language": tag, "items": _count(plan.get("items")) or 0, "strategy": plan.get("strategy", ""),
+            "n_scored": _count(plan.get("n_scored")), "picked": _count(plan.get("picked")),
+            "reason": "; ".join(reasons),
+        })
+    return rows
+
+
+def _parity_panel(project, rows: list[dict]) -> dict:
+    """Best, worst and gap over the languages that have a champion; the others are listed as not
+    trained yet, never counted as 0 (a language without a model is not the worst-served one, it is
+    not served by a model at all)."""
+    for row in rows:
+        row["trained"] = row["f1"] is not None
+    scored = [r for r in rows if r["trained"]]
+    best = max(scored, key=lambda r: r["f1"]) if scored else None
+    worst = min(scored, key=lambda r: r["f1"]) if len(scored) > 1 else None
+    for row in rows:
+        row["is_best"] = best is not None and row is best and len(scored) > 1
+        row["is_worst"] = worst is not None and row is worst
+    untrained = [r["language"] for r in rows if not r["trained"]]
+    charts = []
+    if rows:
+        charts.append(Chart(
+            id=f"p{project.pk}-f1", kind="bar", x_axis="category", title=_("Champion macro-F1 per language"),
+            y_label="macro-F1", y_min=0, y_max=1,
+            series=[Series(_("champion macro-F1"), [
+                Point(r["language"].tag, r["f1"], f"v{r['champion'].pk}" if r["champion"] else "") for r in rows])],
+            notes={r["language"].tag: _("not trained yet") for r in rows if not r["trained"]},
+        ))
+    history = _version_history_series(rows)
+    if history:
+        values = [p.y for s in history for p in s.points]
+        low, high = padded_range(values)
+        charts.append(Chart(
+            id=f"p{project.pk}-history", kind="line", title=_("Macro-F1 of each model version over time"),
+            y_label="macro-F1", y_min=low, y_max=high, series=history,
+        ))
+    if rows:
+        charts.append(Chart(
+            id=f"p{project.pk}-labels", kind="bar", x_axis="category", title=_("Approved labels per language"),
+            y_label=_("approved labels"), y_min=0, y_integer=True,
+            series=[Series(_("approved labels"), [Point(r["language"].tag, r["approved"]) for r in rows], color=2)],
+        ))
+    return {
+        "project": project, "rows": rows, "best": best, "worst": worst, "charts": charts,
+        "gap": (best["f1"] - worst["f1"]) if best and worst else None,
+        "untrained": untrained, "n_trained": len(scored),
+    }
+
+
+def _version_history_series(rows: list[dict]) -> list[Series]:
+    """Per language: a line through the versions that were champion (live then, or live now), and
+    the candidates that were kept out as separate hollow markers, never joined to that line."""
+    series = []
+    for color, row in enumerate(rows):
+        tag = row["language"].tag
+        served = [v for v in row["history"] if v.status != ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
+        kept_out = [v for v in row["history"] if v.status == ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
+        if served:
+            series.append(Series(_("%(tag)s champions") % {"tag": tag}, [
+                Point(epoch_ms(v.created_at), v.macro_f1, f"v{v.pk} {v.get_status_display()}") for v in served
+            ], color=color))
+        if kept_out:
+            series.append(Series(_("%(tag)s candidates (not promoted)") % {"tag": tag}, [
+                Point(epoch_ms(v.created_at), v.macro_f1, f"v{v.pk}: {v.status_reason}"[:160]) for v in kept_out
+            ], color=color, line=False, hollow=True))
+    return series
 
 
 def _run_json(run) -> dict:
@@ -88,12 +152,17 @@ def _run_json(run) -> dict:
 @staff_required
 def runs(request):
     training = TrainingRun.objects.select_related("project").prefetch_related("languages", "model_versions")[:30]
-    sampling = SamplingRun.objects.select_related("project")[:30]
+    sampling = list(SamplingRun.objects.select_related("project")[:30])
     models = list(ModelVersion.objects.select_related("project", "language", "training_run")[:100])
+    champions = {(v.project_id, v.language_id): v for v in models if v.status == ModelVersion.Status.CHAMPION}
     for version in models:
+        version.check = promotion_check(version, champions.get((version.project_id, version.language_id)))
+        version.action_text = ACTION_TEXT.get(version.check.kind, "")
         metrics = version.metrics if isinstance(version.metrics, dict) else {}
-        version.metric_summary = [(k, v) for k, v in metrics.items()
+        version.metric_summary = [(k, v, k.startswith("n_") or isinstance(v, int)) for k, v in metrics.items()
                                   if isinstance(v, int | float) and not isinstance(v, bool)][:6]
+    for run in sampling:
+        run.allocation_rows = allocation_rows(run.allocation)
     return render(request, "learner/runs.html", {
         "training": training, "sampling": sampling, "models": models,
         "projects": Project.objects.order_by("name"), "backends": Backend.choices,
@@ -132,17 +201,42 @@ def retrain(request):
     return redirect("learner:runs")
 
 
+ACTION_TEXT = {
+    "promote": gettext_lazy("Promote"), "rollback": gettext_lazy("Roll back to this"),
+    "restore": gettext_lazy("Make champion again"),
+}
+
+
 @staff_required
-@require_POST
 def model_action(request, pk, action):
-    version = get_object_or_404(ModelVersion, pk=pk)
+    """GET: the confirmation page (this version against the champion). POST with ``confirm``: do it.
+
+    A version that is not better than the champion needs ``accept_worse`` ticked too, so a careless
+    click cannot replace the live model with a worse one."""
+    version = get_object_or_404(ModelVersion.objects.select_related("project", "language"), pk=pk)
+    check = promotion_check(version)
+    if not check.kind:
+        messages.info(request, _("Model v%(id)s is already the champion.") % {"id": version.pk})
+        return redirect("learner:runs")
+    confirm_url = reverse("learner:model_action", args=[version.pk, check.kind])
+    if action != check.kind:
+        return redirect(confirm_url)
+    if request.method != "POST":
+        return render(request, "learner/model_confirm.html", {
+            "check": check, "version": version, "action_text": ACTION_TEXT[check.kind],
+        })
+    if request.POST.get("confirm") != "yes":
+        return redirect(confirm_url)
+    if check.worse and request.POST.get("accept_worse") != "yes":
+        messages.error(request, _("v%(id)s is not better than the champion v%(champion)s: tick the box to "
+                                  "replace the champion anyway.") % {"id": version.pk, "champion": check.champion.pk})
+        return redirect(confirm_url)
+    who = request.user.get_username()
     try:
-        if action == "promote":
-            services.model_version_promote(version=version, reason=f"promoted by {request.user.get_username()}")
-        elif action == "rollback":
-            services.model_version_rollback(version=version)
+        if check.kind == "promote":
+            services.model_version_promote(version=version, reason=_("promoted by %(user)s") % {"user": who})
         else:
-            return redirect("learner:runs")
+            services.model_version_rollback(version=version)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

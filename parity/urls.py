@@ -2,7 +2,9 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
+
+from parity.schema_views import BrowsableSchemaView
 
 
 def healthz(request):
@@ -14,7 +16,7 @@ urlpatterns = [
     path("api/", include("evaluators.api_urls")),
     path("api/", include("annotation.api_urls")),
     path("api/", include("learner.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", BrowsableSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

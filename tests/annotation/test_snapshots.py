@@ -73,3 +73,22 @@ def test_time_series_api():
     assert client.post(url + "record/").status_code == 403
     client.force_authenticate(UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_fleiss_kappa_is_computed_over_finished_items_while_others_still_collect_votes():
+    from annotation.agreement import fleiss_kappa
+
+    setup = make_setup(overlap=3, evaluators=3)
+    annotate(setup, [["sports"] * 3, ["sports", "sports", "health"], ["politics"] * 3])
+    ItemFactory(project=setup.project, language=setup.lang)
+    label_next(setup.evaluators[0], "health")  # a fourth item with one vote of three so far
+    snapshot = agreement_snapshot_record(project=setup.project, language=setup.lang)
+    finished = list(Annotation.objects.exclude(item__annotations__evaluator=None).values_list("item_id", "label"))
+    counts = {}
+    for item_id, _ in finished:
+        counts[item_id] = counts.get(item_id, 0) + 1
+    finished = [(i, label) for i, label in finished if counts[i] == 3]
+    expected = fleiss_kappa([i for i, _ in finished], [label for _, label in finished]).kappa
+    assert snapshot.n_items == 4
+    assert snapshot.fleiss_kappa == pytest.approx(expected)
+    assert "3 items with all 3 ratings" in snapshot.counts["fleiss_kappa_note"]

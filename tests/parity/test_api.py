@@ -49,3 +49,25 @@ def test_openapi_schema_is_valid_and_free_of_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "/api/sampling-runs/" in out.read_text()
+
+
+def test_a_browser_opening_the_schema_lands_on_the_docs_and_tools_still_get_it(client):
+    browser = client.get("/api/schema/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert browser.status_code == 302 and browser["Location"] == "/api/docs/"
+    as_json = client.get("/api/schema/?format=json", HTTP_ACCEPT="text/html,*/*")
+    assert as_json.status_code == 200 and as_json["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert as_json.json()["info"]["title"] == "Parity API"
+    tool = client.get("/api/schema/", HTTP_ACCEPT="*/*")
+    assert tool.status_code == 200 and b"openapi:" in tool.content
+
+
+def test_every_operation_has_a_summary():
+    response = APIClient().get("/api/schema/?format=json")
+    operations = [(method.upper(), path, op) for path, ops in response.json()["paths"].items()
+                  for method, op in ops.items()]
+    assert len(operations) > 30
+    missing = [f"{method} {path}" for method, path, op in operations if not op.get("summary")]
+    assert not missing, missing
+    summaries = {f"{method} {path}": op["summary"] for method, path, op in operations}
+    assert summaries["POST /api/assignments/next/"] == "Get my next item to annotate"
+    assert summaries["GET /api/projects/"] == "List projects"

@@ -1,5 +1,8 @@
 """Seed the demo workspace once: languages (one right-to-left), pools, a published guideline,
-a project with a label set, items, an admin, a reviewer and evaluators with printed logins."""
+a project with a label set, items, an admin, a reviewer and evaluators with printed logins.
+
+The sentences are real (the SIB-200 sample shipped in annotation/demo_data), so calibration can be
+passed honestly and the learner has something to learn."""
 from __future__ import annotations
 
 import json
@@ -10,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.corpora import CorpusError, load_corpus
+from annotation.corpora import DEMO_SAMPLE, CorpusError, load_corpus
 from annotation.models import Project
 from annotation.workspace import workspace_create
 
@@ -26,9 +29,12 @@ class Command(BaseCommand):
     help = "Create the demo workspace (once). Logins are written to var/demo_credentials.json."
 
     def add_arguments(self, parser):
-        parser.add_argument("--data", help="folder in the layout of shared/data/sib200 (default: built-in generator)")
+        parser.add_argument("--data", default=str(DEMO_SAMPLE),
+                            help="folder in the layout of shared/data/sib200 (default: the SIB-200 sample "
+                                 "shipped in annotation/demo_data/sib200, with hau_Latn, amh_Ethi and urd_Arab)")
         parser.add_argument("--languages", default=DEFAULT_LANGUAGES, help="comma-separated tags, e.g. hau_Latn")
-        parser.add_argument("--items-per-language", type=int, default=140)
+        parser.add_argument("--items-per-language", type=int, default=240,
+                            help="pool sentences per language (the shipped sample holds 240)")
 
     def handle(self, *args, **options):
         if Project.objects.filter(slug=DEMO_SLUG).exists():
@@ -37,8 +43,11 @@ class Command(BaseCommand):
             return
         tags = [t.strip() for t in options["languages"].split(",") if t.strip()]
         n = options["items_per_language"]
+        if n < 1:
+            raise CommandError("--items-per-language must be at least 1")
         try:
-            corpus, labels = load_corpus(options["data"], tags, sizes={"train": n, "dev": 28, "test": max(7, n // 3)})
+            corpus, labels = load_corpus(options["data"] or DEMO_SAMPLE, tags,
+                                         sizes={"train": n, "test": max(7, n // 3)})
         except CorpusError as exc:
             raise CommandError(str(exc)) from exc
         usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3)]
