@@ -70,6 +70,12 @@ class ProjectAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         warn_about_capacity(self, request, obj)
+        if obj.aggregate_when_short:  # items that waited for k may be decided now
+            from django.db import transaction
+
+            from annotation.tasks import aggregate
+
+            transaction.on_commit(lambda: services._enqueue(aggregate, obj.pk))
 
     @admin.action(description="Promote high-confidence approved items to controls (unanimous, evaluators above "
                   "the accuracy floor)")
