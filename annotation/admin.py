@@ -119,8 +119,10 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
-    list_display = ["id", "item", "evaluator", "label", "guideline_version", "created_at"]
+    list_display = ["id", "item", "evaluator", "label", "guideline_version", "created_at", "discarded_at"]
+    list_filter = [("discarded_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["item", "assignment"]
+    readonly_fields = ["discarded_at", "discard"]
 
 
 @admin.register(ItemFlag)

@@ -116,6 +116,26 @@ class PoolAdmin(admin.ModelAdmin):
     list_filter = ["project", "language"]
     filter_horizontal = ["admins"]
     inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["project", "language", "dialect", "overlap", "admins"],
+                "description": "Overlap: distinct evaluators per item (k) in this language; empty uses the "
+                "project's. Saving a k above the language's capacity (active qualified evaluators who "
+                "acknowledged the guideline) shows a warning; the console lists capacity per language."}),
+        ("Calibration (gold bank)", {
+            "fields": ["pass_mark", "max_attempts", "retry_cooldown_hours"],
+            "description": "Each calibration round is a gold bank: an attempt draws the round's 'items per "
+            "attempt' gold items, never one the evaluator saw before, and its feedback covers only those "
+            "retired items. A retry the bank cannot serve with unseen items is refused and you are asked to "
+            "add gold (Calibration rounds)."}),
+        ("Control items", {
+            "fields": ["control_rate", "control_window", "control_min_answers", "accuracy_floor",
+                       "control_report_every", "gold_max_exposure"],
+            "description": "Control rate: share of assignments replaced by a gold control item, at random "
+            "positions, indistinguishable from regular work. Members under the accuracy floor (rolling window, "
+            "after the minimum number of answers) are suspended; members see their own accuracy only per "
+            "completed block. Retirement: a control is served to at most 'gold max exposure' evaluators. Add "
+            "controls with the project action 'Promote high-confidence approved items to controls'."}),
+    ]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -486,6 +506,12 @@ class CalibrationRoundAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "pool", "guideline_major", "is_active", "n_items", "items_per_attempt",
                     "attempts_covered", "pass_rate"]
+    fieldsets = [(None, {
+        "fields": ["pool", "guideline_major", "title", "is_active", "items_per_attempt"],
+        "description": "The gold items below are this round's bank. Each attempt draws 'items per attempt' of "
+        "them, never one the evaluator saw in an earlier attempt; give the bank at least max attempts × items "
+        "per attempt items. Gold drawn into more than the pool's 'gold max exposure' attempts is retired.",
+    })]
     list_filter = ["is_active", "pool__language", "pool__project"]
     inlines = [CalibrationItemInline, RoundAttemptInline]
 

@@ -190,3 +190,15 @@ def test_suspension_releases_the_lease_and_the_workspace_says_why(client):
     page = client.post(reverse("annotation:assignment_submit", args=[lease.public_id]),
                        {"label": "sports", "idempotency_key": "x"}, HTTP_ACCEPT="application/json")
     assert page.status_code == 403 and "too fast to have read the items" in page.json()["error"]
+
+
+def test_admin_pages_explain_gold_bank_control_rate_retirement_and_discard(admin_client):
+    pool = calibration_pool()
+    round_ = pool.calibration_rounds.get()
+    membership = f.member(pool)
+    pool_page = admin_client.get(reverse("admin:evaluators_pool_change", args=[pool.pk])).content.decode()
+    assert "gold bank" in pool_page and "Control rate" in pool_page and "Retirement" in pool_page
+    round_page = admin_client.get(reverse("admin:evaluators_calibrationround_change", args=[round_.pk]))
+    assert "never one the evaluator saw" in round_page.content.decode()
+    member_page = admin_client.get(reverse("admin:evaluators_poolmembership_change", args=[membership.pk]))
+    assert "Discard this member" in member_page.content.decode()
