@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from rest_framework.test import APIClient
 
-from annotation.models import Annotation, ApprovedLabel, Assignment, Item
+from annotation.models import Annotation, ApprovedLabel, Assignment
 from evaluators.models import PoolMembership
 from evaluators.services import membership_remove
 from tests import factories as f
