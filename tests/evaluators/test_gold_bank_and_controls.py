@@ -172,7 +172,7 @@ def test_promote_unanimous_approved_items_of_accurate_evaluators_to_controls():
     promoted = controls_promote(project=project)
     agreed.refresh_from_db()
     assert promoted == [agreed] and agreed.is_control and agreed.reference_label == "sports"
-    assert agreed.approved_label.label == "sports"  # still a training label
+    assert agreed.approved_label.label == "sports"  # the approval and its history stay
     assert controls_promote(project=project) == []
 
 
