@@ -256,6 +256,9 @@ def test_a_language_below_capacity_is_reported_and_still_approves_when_configure
                if r["language"] == setup.lang.tag)
     assert row["effective_overlap"] == 2
     assert api(setup.evaluators[0]).get(f"/api/projects/{setup.project.slug}/health/").status_code == 403
+    overview = api(staff).get("/api/health/capacity/")
+    assert overview.status_code == 200 and overview.json()[0]["project"] == setup.project.slug
+    assert api(setup.evaluators[0]).get("/api/health/capacity/").status_code == 403
 
 
 def test_the_workspace_answers_a_conflicting_retry_with_409_too(client):
