@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from annotation import services
+from annotation.capacity import capacity_report, capacity_warnings
 from annotation.models import (
     AgreementSnapshot,
     Annotation,
+    AnnotationDiscard,
     ApprovedLabel,
     ApprovedLabelHistory,
     Assignment,
@@ -22,12 +25,64 @@ class LabelInline(admin.TabularInline):
     extra = 0
 
 
+def warn_about_capacity(modeladmin, request, project) -> None:
+    """Saving k above what a language's evaluators can give is allowed, but never silently."""
+    for line in capacity_warnings(project=project):
+        modeladmin.message_user(request, f"Capacity below overlap: {line}", messages.WARNING)
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "schema_type", "overlap", "aggregation", "auto_approve", "min_confidence"]
+    """Projects. Overlap k is the number of distinct evaluators per item (a pool can set its own k for its
+    language). Capacity is the number of active qualified evaluators of a language who acknowledged the
+    current guideline: below k, items cannot complete, unless "aggregate when short" lets the project
+    aggregate with the labels it can get (never fewer than "short min labels"; 1 label always goes to a
+    reviewer). Saving a project whose k exceeds a language's capacity shows a warning."""
+
+    list_display = ["name", "slug", "schema_type", "overlap", "aggregation", "auto_approve", "min_confidence",
+                    "aggregate_when_short", "capacity"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [LabelInline]
-    actions = ["aggregate", "record_agreement"]
+    readonly_fields = ["capacity_by_language"]
+    actions = ["aggregate", "record_agreement", "promote_controls"]
+
+    @admin.display(description="capacity / k per language")
+    def capacity(self, obj):
+        rows = capacity_report(project=obj)
+        return format_html_join(
+            ", ", '<span style="color:{}">{} {}/{}</span>',
+            (("#b00020" if not row.ok else "inherit", row.language.code, row.capacity, row.overlap) for row in rows),
+        ) or "—"
+
+    @admin.display(description="capacity")
+    def capacity_by_language(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = capacity_report(project=obj)
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((row.language.tag, row.capacity, row.overlap, row.effective_overlap, row.advice or "ok") for row in rows),
+        )
+        return format_html(
+            "<table><tr><th>language</th><th>capacity</th><th>k</th><th>aggregated with</th><th>status</th></tr>"
+            "{}</table>", body,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warn_about_capacity(self, request, obj)
+        if obj.aggregate_when_short:  # items that waited for k may be decided now
+            from django.db import transaction
+
+            from annotation.tasks import aggregate
+
+            transaction.on_commit(lambda: services._enqueue(aggregate, obj.pk))
+
+    @admin.action(description="Promote high-confidence approved items to controls (unanimous, evaluators above "
+                  "the accuracy floor)")
+    def promote_controls(self, request, queryset):
+        promoted = sum(len(services.controls_promote(project=project, actor=request.user)) for project in queryset)
+        self.message_user(request, f"{promoted} approved item(s) promoted to control items.")
 
     @admin.action(description="Aggregate items that have their k annotations")
     def aggregate(self, request, queryset):
@@ -65,8 +120,10 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
-    list_display = ["id", "item", "evaluator", "label", "guideline_version", "created_at"]
+    list_display = ["id", "item", "evaluator", "label", "guideline_version", "created_at", "discarded_at"]
+    list_filter = [("discarded_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["item", "assignment"]
+    readonly_fields = ["discarded_at", "discard"]
 
 
 @admin.register(ItemFlag)
@@ -92,6 +149,24 @@ class ApprovedLabelHistoryAdmin(admin.ModelAdmin):
     list_display = ["item", "action", "previous_label", "label", "method", "actor", "created_at"]
     list_filter = ["action", "method"]
     raw_id_fields = ["item"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnnotationDiscard)
+class AnnotationDiscardAdmin(admin.ModelAdmin):
+    """The log of discards: a member's annotations since a date taken out of aggregation (made from the
+    member's page in the pool memberships admin: "discard annotations since…")."""
+
+    list_display = ["membership", "since", "n_annotations", "n_reopened", "actor", "created_at"]
+    readonly_fields = ["membership", "since", "reason", "actor", "n_annotations", "n_reopened", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

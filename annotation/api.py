@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from annotation import selectors, services
 from annotation.exports import approved_rows, csv_line
@@ -172,14 +173,27 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
                    "language needs, whether items can complete, and what to do when a language is short.")
     @action(detail=True, methods=["get"], pagination_class=None)
     def health(self, request, slug=None):
-        from annotation.capacity import capacity_report
+        return Response(ProjectHealthSerializer(_project_health(self.get_object())).data)
 
-        project = self.get_object()
-        rows = capacity_report(project=project)
-        return Response(ProjectHealthSerializer({
-            "project": project.slug, "ok": all(row.ok for row in rows), "languages": rows,
-            "aggregate_when_short": project.aggregate_when_short, "short_min_labels": project.short_min_labels,
-        }).data)
+
+def _project_health(project: Project) -> dict:
+    from annotation.capacity import capacity_report
+
+    rows = capacity_report(project=project)
+    return {"project": project.slug, "ok": all(row.ok for row in rows), "languages": rows,
+            "aggregate_when_short": project.aggregate_when_short, "short_min_labels": project.short_min_labels}
+
+
+class CapacityHealthView(APIView):
+    """Staff: capacity against overlap k for every project × language, for monitoring (``ok`` is false as
+    soon as one language is short, with what to do in each language's ``advice``)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: ProjectHealthSerializer(many=True)})
+    def get(self, request):
+        projects = selectors.projects_for(user=request.user)
+        return Response(ProjectHealthSerializer([_project_health(p) for p in projects], many=True).data)
 
 
 def _csv_stream(rows):

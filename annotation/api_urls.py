@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from annotation.api import (
     AnnotationViewSet,
     AssignmentViewSet,
+    CapacityHealthView,
     ProjectViewSet,
     ReportCreateView,
     ReportStatusView,
@@ -16,6 +17,7 @@ router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("annotations", AnnotationViewSet, basename="annotation")
 router.register("review", ReviewViewSet, basename="review")
 urlpatterns = [
+    path("health/capacity/", CapacityHealthView.as_view(), name="capacity-health"),
     path("reports/", ReportCreateView.as_view(), name="report-create"),
     path("reports/<str:reference>/", ReportStatusView.as_view(), name="report-status"),
     *router.urls,

@@ -327,7 +327,7 @@ class AnnotationDiscard(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"discard of {self.membership.user} since {self.since:%Y-%m-%d %H:%M}: {self.n_annotations} annotation(s)"
+        return f"discard of {self.membership.user} since {self.since:%Y-%m-%d %H:%M}: {self.n_annotations} label(s)"
 
 
 class AgreementSnapshot(models.Model):

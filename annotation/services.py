@@ -892,8 +892,9 @@ def controls_promote(
     limit: int | None = None,
 ) -> list[Item]:
     """Make high-confidence approved items (unanimous, by evaluators above the accuracy floor) new gold
-    controls: the approved label becomes the reference. Their approved label stays for training; the
-    evaluators who labelled them never get them again."""
+    controls: the approved label becomes the reference. The ApprovedLabel row and its history stay, but
+    like every control the item then leaves exports and training sets (they skip control items); the
+    evaluators who labelled it never get it again."""
     promoted = []
     for item, label in promotion_candidates(project=project, language=language)[:limit]:
         locked = Item.objects.select_for_update().get(pk=item.pk)

@@ -58,12 +58,15 @@ def workspace_create(
     *, slug: str, name: str, corpus: dict[str, dict[str, list[Row]]], labels: list[str],
     evaluators_per_language: int = 3, passwords: dict[str, str] | None = None, overlap: int = 3,
     control_rate: float = 0.05, item_source: str = Item.Source.DEMO, username_prefix: str = "",
-    calibrating_per_language: int = 0, gold_per_language: int = 0,
+    calibrating_per_language: int = 0, gold_per_language: int = 0, aggregate_when_short: bool = False,
 ) -> Workspace:
-    """``gold_per_language`` rows of each language's ``dev`` split become a calibration round and as many
-    control items; the last ``calibrating_per_language`` evaluators stay invited and must calibrate."""
+    """``gold_per_language`` rows of each language's ``dev`` split become a calibration gold bank (half)
+    and control items (the other half); the last ``calibrating_per_language`` evaluators stay invited and
+    must calibrate. ``aggregate_when_short`` lets a language with fewer evaluators than ``overlap`` still
+    approve labels (see annotation.capacity)."""
     languages = [language_from_tag(tag) for tag in corpus]
-    project = project_create(name=name, slug=slug, labels=labels, languages=languages, overlap=overlap)
+    project = project_create(name=name, slug=slug, labels=labels, languages=languages, overlap=overlap,
+                             aggregate_when_short=aggregate_when_short)
     version = guideline_publish(version=guideline_draft(project=project, body=GUIDELINE, title=f"{name} guideline"))
     workspace = Workspace(project=project, languages=languages)
     user_model = get_user_model()
@@ -105,9 +108,11 @@ def workspace_create(
 
 
 def _seed_gold(*, project: Project, pool, language: Language, rows: list[Row], source: str) -> None:
-    """A calibration round and the same number of control items, from rows with known labels."""
+    """A calibration gold bank and the same number of control items, from rows with known labels. Each
+    attempt draws a third of the bank, so all of the pool's attempts see fresh gold."""
     half = max(1, len(rows) // 2)
-    calibration_round_create(pool=pool, title=f"{language.name} calibration", items=[
+    per_attempt = max(1, min(10, half // max(1, pool.max_attempts)))
+    calibration_round_create(pool=pool, title=f"{language.name} calibration", items_per_attempt=per_attempt, items=[
         GoldItem(text=row.text, reference_label=row.label,
                  explanation=f"The sentence is about {row.label}: see the guideline's table.")
         for row in rows[:half]

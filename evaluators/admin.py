@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -102,11 +102,47 @@ class MembershipInline(ReadOnlyInline):
 
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "project", "language", "dialect", "pass_mark", "control_rate", "accuracy_floor",
-                    "member_counts"]
+    """A language's evaluators and their quality rules.
+
+    Control rate: the share of assignments that are gold control items, served at random positions and
+    looking exactly like regular work. Retirement: a control is served to at most "gold max exposure"
+    evaluators, then it is no longer used and the admins are told (promote fresh ones with the project
+    action "Promote high-confidence approved items to controls"). Evaluators see their control accuracy only
+    over completed blocks of "control report every" answers. Overlap: this language's k (empty: the
+    project's); saving a k above the language's capacity shows a warning.
+    """
+
+    list_display = ["__str__", "project", "language", "dialect", "overlap", "pass_mark", "control_rate",
+                    "accuracy_floor", "member_counts"]
     list_filter = ["project", "language"]
     filter_horizontal = ["admins"]
     inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["project", "language", "dialect", "overlap", "admins"],
+                "description": "Overlap: distinct evaluators per item (k) in this language; empty uses the "
+                "project's. Saving a k above the language's capacity (active qualified evaluators who "
+                "acknowledged the guideline) shows a warning; the console lists capacity per language."}),
+        ("Calibration (gold bank)", {
+            "fields": ["pass_mark", "max_attempts", "retry_cooldown_hours"],
+            "description": "Each calibration round is a gold bank: an attempt draws the round's 'items per "
+            "attempt' gold items, never one the evaluator saw before, and its feedback covers only those "
+            "retired items. A retry the bank cannot serve with unseen items is refused and you are asked to "
+            "add gold (Calibration rounds)."}),
+        ("Control items", {
+            "fields": ["control_rate", "control_window", "control_min_answers", "accuracy_floor",
+                       "control_report_every", "gold_max_exposure"],
+            "description": "Control rate: share of assignments replaced by a gold control item, at random "
+            "positions, indistinguishable from regular work. Members under the accuracy floor (rolling window, "
+            "after the minimum number of answers) are suspended; members see their own accuracy only per "
+            "completed block. Retirement: a control is served to at most 'gold max exposure' evaluators. Add "
+            "controls with the project action 'Promote high-confidence approved items to controls'."}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from annotation.admin import warn_about_capacity
+
+        warn_about_capacity(self, request, obj.project)
 
     @admin.display(description="members")
     def member_counts(self, obj):
@@ -126,6 +162,14 @@ class CalibrationAttemptInline(ReadOnlyInline):
     fields = ["round", "number", "status", "accuracy_rounded", "kappa_rounded", "started_at", "submitted_at"]
     accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
     show_change_link = True
+
+
+class DiscardForm(forms.Form):
+    since = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Annotations created at or after this moment (server time zone) are discarded",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept in the log")
 
 
 class InviteForm(forms.ModelForm):
@@ -179,10 +223,53 @@ class PoolMembershipAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["pool", "user", "reason"]
-        return ["pool", "user", "state", "history", "updated_at"]
+        return ["pool", "user", "state", "history", "discard_link", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["pool", "user", "state", "history", "updated_at"]
+        return [] if obj is None else ["pool", "user", "state", "history", "discard_link", "updated_at"]
+
+    @admin.display(description="discard annotations")
+    def discard_link(self, obj):
+        url = reverse("admin:evaluators_poolmembership_discard", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Discard this member\'s annotations since a date…</a> (they leave aggregation; approved '
+            "labels that relied on them are re-opened; logged)", url,
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/discard/", self.admin_site.admin_view(self.discard_view),
+                 name="evaluators_poolmembership_discard"),
+        ] + super().get_urls()
+
+    def discard_view(self, request, pk):
+        from annotation.models import Annotation, AnnotationDiscard
+        from annotation.services import annotations_discard
+
+        membership = get_object_or_404(PoolMembership.objects.select_related("pool__project", "user"), pk=pk)
+        if not self.has_change_permission(request, membership):
+            raise PermissionDenied
+        form = DiscardForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                discard = annotations_discard(membership=membership, since=form.cleaned_data["since"],
+                                              reason=form.cleaned_data["reason"], actor=request.user)
+            except ValidationError as exc:
+                form.add_error(None, "; ".join(exc.messages))
+            else:
+                self.message_user(request, f"{discard.n_annotations} annotation(s) discarded, {discard.n_reopened} "
+                                  "item(s) re-opened.", messages.SUCCESS)
+                return redirect("admin:evaluators_poolmembership_change", membership.pk)
+        total = Annotation.objects.counted().filter(
+            evaluator=membership.user, item__project=membership.pool.project, item__language=membership.pool.language
+        ).count()
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "membership": membership,
+            "form": form, "total": total, "since_count_hint": "choose the date the problem began.",
+            "past": AnnotationDiscard.objects.filter(membership=membership).select_related("actor"),
+            "title": f"Discard annotations of {membership.user}",
+        }
+        return TemplateResponse(request, "admin/evaluators/poolmembership/discard.html", context)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -419,13 +506,30 @@ class RoundAttemptInline(ReadOnlyInline):
 
 @admin.register(CalibrationRound)
 class CalibrationRoundAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "pool", "guideline_major", "is_active", "n_items", "pass_rate"]
+    """A calibration round is a gold bank: each attempt draws "items per attempt" of its gold items, never
+    one the evaluator saw before, so the feedback after an attempt (gold answer and explanation) can never
+    be replayed. Give the bank at least max attempts × items per attempt items; when it runs short, the
+    retry is refused and the pool admins are asked to add gold here."""
+
+    list_display = ["__str__", "pool", "guideline_major", "is_active", "n_items", "items_per_attempt",
+                    "attempts_covered", "pass_rate"]
+    fieldsets = [(None, {
+        "fields": ["pool", "guideline_major", "title", "is_active", "items_per_attempt"],
+        "description": "The gold items below are this round's bank. Each attempt draws 'items per attempt' of "
+        "them, never one the evaluator saw in an earlier attempt; give the bank at least max attempts × items "
+        "per attempt items. Gold drawn into more than the pool's 'gold max exposure' attempts is retired.",
+    })]
     list_filter = ["is_active", "pool__language", "pool__project"]
     inlines = [CalibrationItemInline, RoundAttemptInline]
 
     @admin.display(description="gold items")
     def n_items(self, obj):
         return obj.items.count()
+
+    @admin.display(description="fresh attempts the bank allows")
+    def attempts_covered(self, obj):
+        usable = obj.items.filter(retire_flagged_at__isnull=True).count()
+        return usable // max(1, obj.items_per_attempt)
 
     @admin.display(description="passed / submitted")
     def pass_rate(self, obj):

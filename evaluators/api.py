@@ -27,6 +27,8 @@ from evaluators.serializers import (
     CalibrationResultSerializer,
     CalibrationStartSerializer,
     CalibrationSubmitSerializer,
+    DiscardResultSerializer,
+    DiscardSerializer,
     GuidelineSerializer,
     InviteSerializer,
     ManagedMembershipSerializer,
@@ -234,6 +236,20 @@ class ManagedMembershipViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
         return self._transition(request, services.membership_remove)
+
+    @extend_schema(request=DiscardSerializer, responses={201: DiscardResultSerializer},
+                   description="Discard the member's annotations since a date: they leave aggregation and "
+                   "agreement, approved labels that relied on them are re-opened, and all of it is logged.")
+    @action(detail=True, methods=["post"], serializer_class=DiscardSerializer)
+    def discard(self, request, pk=None):
+        from annotation.services import annotations_discard
+
+        membership: PoolMembership = self.get_object()
+        payload = DiscardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            discard = annotations_discard(membership=membership, actor=request.user, **payload.validated_data)
+        return Response(DiscardResultSerializer(discard).data, status=status.HTTP_201_CREATED)
 
 
 __all__ = [

@@ -251,3 +251,17 @@ class InviteSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DiscardSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="annotations created at or after this moment are discarded")
+    reason = serializers.CharField(max_length=2000)
+
+
+class DiscardResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    reason = serializers.CharField()
+    n_annotations = serializers.IntegerField(help_text="annotations taken out of aggregation")
+    n_reopened = serializers.IntegerField(help_text="approved or adjudicated items re-opened")
+    created_at = serializers.DateTimeField()

@@ -204,7 +204,14 @@ def guideline_detail(request, slug):
 
 @staff_required
 def console(request):
-    return render(request, "evaluators/console.html", {})
+    """The console's front page: every project × language's capacity against its overlap k, the
+    languages that are short first, each with what to do."""
+    from annotation.capacity import capacity_overview
+
+    rows = sorted(capacity_overview(), key=lambda row: (row.ok, row.project.name, row.language.code))
+    return render(request, "evaluators/console.html", {
+        "capacity": rows, "short": [row for row in rows if not row.ok],
+    })
 
 
 @staff_required

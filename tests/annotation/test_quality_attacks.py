@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from rest_framework.test import APIClient
 
-from annotation.models import Annotation, ApprovedLabel, Assignment, Item
+from annotation.models import Annotation, ApprovedLabel, Assignment
 from evaluators.models import PoolMembership
 from evaluators.services import membership_remove
 from tests import factories as f
@@ -154,7 +154,7 @@ def test_workspace_counters_move_the_same_after_a_control_and_after_work(client)
     current = page.context["data"]
     progress = page.context["progress"]
     while current is not None:
-        was_control = Assignment.objects.get(public_id=current["id"]).is_control
+        was_control = Assignment.objects.get(evaluator=user, status=Assignment.Status.ACTIVE).is_control
         body = client.post(current["urls"]["submit"], {"label": "sports", "idempotency_key": uuid.uuid4().hex},
                            content_type="application/json").json()
         if body["next"] is None:
@@ -180,14 +180,16 @@ def test_a_removed_member_cannot_fetch_submit_or_edit_and_the_lease_goes_back():
     annotation = client.post(f"/api/assignments/{done['id']}/submit/",
                              {"label": "sports", "idempotency_key": "first"}, format="json").json()
     held = client.post("/api/assignments/next/", {}, format="json").json()
-    item = Item.objects.get(public_id=held["item"]["id"])
+    lease = Assignment.objects.get(evaluator=user, status=Assignment.Status.ACTIVE)
+    item = lease.item
     assert item.active_assignments == 1
 
     membership = PoolMembership.objects.get(user=user)
     membership_remove(membership=membership, reason="copied answers from a friend")
     item.refresh_from_db()
     assert item.active_assignments == 0  # the lease went back to the queue at once
-    assert Assignment.objects.get(public_id=held["id"]).status == Assignment.Status.RELEASED
+    lease.refresh_from_db()
+    assert lease.status == "released"
 
     refused = client.post("/api/assignments/next/", {}, format="json")
     assert refused.status_code == 403 and "removed" in refused.json()["detail"]
@@ -254,3 +256,21 @@ def test_a_language_below_capacity_is_reported_and_still_approves_when_configure
                if r["language"] == setup.lang.tag)
     assert row["effective_overlap"] == 2
     assert api(setup.evaluators[0]).get(f"/api/projects/{setup.project.slug}/health/").status_code == 403
+    overview = api(staff).get("/api/health/capacity/")
+    assert overview.status_code == 200 and overview.json()[0]["project"] == setup.project.slug
+    assert api(setup.evaluators[0]).get("/api/health/capacity/").status_code == 403
+
+
+def test_the_workspace_answers_a_conflicting_retry_with_409_too(client):
+    setup = make_setup(overlap=1, evaluators=1, items=2)
+    user = setup.evaluators[0]
+    client.force_login(user)
+    data = client.get("/work/").context["data"]
+    url = data["urls"]["submit"]
+    first = client.post(url, {"label": "sports", "idempotency_key": "w-1"}, content_type="application/json",
+                        HTTP_ACCEPT="application/json")
+    assert first.status_code == 200
+    conflict = client.post(url, {"label": "health", "idempotency_key": "w-1"}, content_type="application/json",
+                           HTTP_ACCEPT="application/json")
+    assert conflict.status_code == 409 and "idempotency key" in conflict.json()["error"]
+    assert list(Annotation.objects.values_list("label", flat=True)) == ["sports"]

@@ -75,7 +75,8 @@ def test_evaluator_cannot_open_another_evaluators_assignment(client, project, ha
                            {"label": "sports", "idempotency_key": "k1"})
     assert response.status_code == 404
     assert client.post(reverse("annotation:assignment_skip", args=[theirs.public_id])).status_code == 404
-    assert client.post(reverse("annotation:assignment_flag", args=[theirs.public_id]), {"reason": "other"}).status_code == 404
+    flag_url = reverse("annotation:assignment_flag", args=[theirs.public_id])
+    assert client.post(flag_url, {"reason": "other"}).status_code == 404
     assert not Annotation.objects.exists()
 
 

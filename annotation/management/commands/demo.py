@@ -47,16 +47,18 @@ class Command(BaseCommand):
             raise CommandError("--items-per-language must be at least 1")
         try:
             corpus, labels = load_corpus(options["data"] or DEMO_SAMPLE, tags,
-                                         sizes={"train": n, "test": max(7, n // 3)})
+                                         sizes={"train": n, "dev": 60, "test": max(7, n // 3)})
         except CorpusError as exc:
             raise CommandError(str(exc)) from exc
-        usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3)]
+        usernames = ["admin", "reviewer"] + [f"{tag.split('_')[0]}-{n}" for tag in tags for n in (1, 2, 3, 4)]
         passwords = {name: secrets.token_urlsafe(9) for name in usernames}
-        # Each language's third evaluator starts invited and qualifies through the calibration round;
-        # the others are qualified already, and control items are mixed into everyone's work.
+        # Each language's fourth evaluator starts invited and qualifies through the calibration round
+        # (a gold bank of 30: three attempts of 10 fresh items); the other three are qualified already,
+        # and control items are mixed into everyone's work. With k = 3 a single suspension would stall a
+        # language, so the project aggregates with the labels it can get (at least 2) when it is short.
         workspace = workspace_create(slug=DEMO_SLUG, name="Demo: topic classification", corpus=corpus,
-                                     labels=labels, passwords=passwords, calibrating_per_language=1,
-                                     gold_per_language=28)
+                                     labels=labels, passwords=passwords, evaluators_per_language=4,
+                                     calibrating_per_language=1, gold_per_language=60, aggregate_when_short=True)
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@localhost", passwords["admin"])
