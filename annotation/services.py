@@ -148,7 +148,7 @@ def assignments_release_for_member(*, user: AbstractBaseUser, pool: Pool, reason
     """End every active lease of ``user`` on the pool's project × language at once (suspension, removal):
     the slots go back to the queue for the other evaluators."""
     released = 0
-    leases = Assignment.objects.select_for_update().filter(
+    leases = Assignment.objects.select_for_update(of=("self",)).filter(
         evaluator=user, status=Assignment.Status.ACTIVE, item__project_id=pool.project_id,
         item__language_id=pool.language_id,
     )
@@ -345,8 +345,8 @@ def assignment_next(
     highest-priority open item of a qualified pool whose current guideline they acknowledged, which a
     random control item of that pool replaces at the pool's control rate.
 
-    Never an item they already had (done, skipped or expired), never more than the project's overlap
-    k of distinct evaluators per item (leases count until they end).
+    Never an item they already had (done, skipped, expired or released), never more than the language's
+    effective overlap k of distinct evaluators per item (leases count until they end).
     """
     now = now or timezone.now()
     _lock_evaluator(evaluator)
@@ -795,7 +795,7 @@ def annotations_discard(
     membership = PoolMembership.objects.select_for_update().select_related("pool__project").get(pk=membership.pk)
     pool = membership.pool
     annotations = list(
-        Annotation.objects.select_for_update().counted().filter(
+        Annotation.objects.select_for_update(of=("self",)).counted().filter(
             evaluator_id=membership.user_id, item__project_id=pool.project_id, item__language_id=pool.language_id,
             created_at__gte=since,
         ).select_related("assignment").order_by("id")
