@@ -143,7 +143,7 @@ def test_dashboard_counts_include_controls_and_accuracy_moves_by_blocks(client):
     assert page.context["n_controls"] % 5 == 0
 
 
-def test_promote_unanimous_approved_items_of_accurate_evaluators_to_controls():
+def test_promote_unanimous_approved_items_of_accurate_evaluators_to_controls(django_capture_on_commit_callbacks):
     project = f.ProjectFactory(overlap=2)
     lang = f.language()
     f.published_guideline(project)
@@ -166,7 +166,9 @@ def test_promote_unanimous_approved_items_of_accurate_evaluators_to_controls():
             lease = Assignment.objects.create(item=item, evaluator=user, leased_at=timezone.now(),
                                               expires_at=timezone.now() + timedelta(hours=1))
             Item.objects.filter(pk=item.pk).update(active_assignments=1)
-            annotation_submit(evaluator=user, assignment_id=lease.pk, label=label, idempotency_key=uuid.uuid4().hex)
+            with django_capture_on_commit_callbacks(execute=True):  # the background aggregation runs
+                annotation_submit(evaluator=user, assignment_id=lease.pk, label=label,
+                                  idempotency_key=uuid.uuid4().hex)
     candidates = [item for item, _ in promotion_candidates(project=project)]
     assert candidates == [agreed]  # mixed votes went to review; the careless evaluator is under the floor
     promoted = controls_promote(project=project)
