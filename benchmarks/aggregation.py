@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import table, write_json
+from benchmarks.common import finish_log_plot, table, write_json
 
 LABELS = ["science/technology", "travel", "politics", "sports", "health", "entertainment", "geography"]
 
@@ -105,16 +105,9 @@ def plot(results: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(sizes, [r["old_per_label_ms"] for r in results], "o-", label="before: a full fit per completed item")
     ax.plot(sizes, [r["batched_per_label_ms"] for r in results], "o-", label="now: one job per batch")
-    ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("annotations in the project × language")
-    ax.set_ylabel("aggregation cost per label (ms)")
-    ax.set_title("Dawid–Skene cost per label")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
+    finish_log_plot(fig, ax, path, xlabel="annotations in the project × language",
+                    ylabel="aggregation cost per label (ms)", title="Dawid–Skene cost per label")
 
 
 def main(argv: list[str] | None = None) -> int:

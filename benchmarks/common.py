@@ -80,3 +80,16 @@ def write_json(path: str | Path | None, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {path}")
+
+
+def finish_log_plot(fig, ax, path: str | Path, *, xlabel: str, ylabel: str, title: str) -> None:
+    """Label a log-scale chart, grid and legend it, and save it as a PNG."""
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")

@@ -43,7 +43,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import scratch_database, table, write_json
+from benchmarks.common import finish_log_plot, scratch_database, table, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ["science/technology", "travel", "politics", "sports", "health", "entertainment", "geography"]
@@ -271,15 +271,8 @@ def plot(samples: Samples, path: Path) -> None:
         values = sorted(samples.client_ms.get(kind, []))
         if values:
             ax.plot(values, [i / len(values) for i in range(1, len(values) + 1)], label=f"{kind} (n={len(values)})")
-    ax.set_xscale("log")
-    ax.set_xlabel("client-side latency (ms, log scale)")
-    ax.set_ylabel("share of requests at or below")
-    ax.set_title("Latency distributions under load")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
+    finish_log_plot(fig, ax, path, xlabel="client-side latency (ms, log scale)",
+                    ylabel="share of requests at or below", title="Latency distributions under load")
 
 
 def main(argv: list[str] | None = None) -> int:
