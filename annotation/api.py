@@ -16,9 +16,8 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from annotation import selectors, services
 from annotation.exports import approved_rows, csv_line
@@ -51,6 +50,8 @@ from annotation.serializers import (
 )
 from evaluators.languages import LanguageCodeError, parse_tag
 from evaluators.models import Language
+from parity import access
+from parity.throttling import ReportThrottle
 
 
 def _drf_errors(exc: Exception) -> Exception:
@@ -72,10 +73,13 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
             return Project.objects.none()
         return selectors.projects_for(user=self.request.user)
 
-    def get_permissions(self):
-        if self.action in ("upload", "export", "agreement_record", "aggregate"):
-            return [IsAdminUser()]
-        return super().get_permissions()
+    # Reading a project is for whoever the queryset lets see it; changing one or taking its data out
+    # is for its managers (and admins).
+    access_rules = {
+        "list": access.LOGIN, "retrieve": access.LOGIN, "agreement": access.LOGIN,
+        "upload": access.MANAGE_PROJECT, "export": access.MANAGE_PROJECT,
+        "agreement_record": access.MANAGE_PROJECT, "aggregate": access.MANAGE_PROJECT,
+    }
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
@@ -180,6 +184,7 @@ def _language_or_404(tag: str | None) -> Language | None:
 
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AssignmentSerializer
+    access_rules = {"*": access.LOGIN}  # own assignments only (queryset)
 
     def get_queryset(self):
         # Scoped to the requesting evaluator: another user's assignment is a 404.
@@ -249,6 +254,7 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The requesting evaluator's own annotations; they may change a label until the item is reviewed."""
 
     serializer_class = AnnotationSerializer
+    access_rules = {"*": access.LOGIN}  # own annotations only (queryset)
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -273,7 +279,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """The adjudication queue (staff): items waiting for review, with every vote; approve or override."""
 
     serializer_class = ReviewItemSerializer
-    permission_classes = [IsAdminUser]
+    access_rules = {"*": access.REVIEW_ITEM}  # and the queryset holds only the languages they review
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -319,8 +325,8 @@ class ReportCreateView(generics.GenericAPIView):
     serializer_class = ReportCreateSerializer
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "reports"
+    access_rules = {"*": access.PUBLIC}
+    throttle_classes = [ReportThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=ReportCreateSerializer, responses={201: ReportStatusSerializer})
@@ -341,6 +347,7 @@ class ReportStatusView(generics.GenericAPIView):
     serializer_class = ReportStatusSerializer
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    access_rules = {"*": access.PUBLIC}
 
     @extend_schema(
         parameters=[OpenApiParameter("reference", str, OpenApiParameter.PATH)],

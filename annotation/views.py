@@ -29,6 +29,7 @@ from annotation.models import AgreementSnapshot, Annotation, Assignment, Item, I
 from evaluators.models import PoolMembership
 from evaluators.selectors import guideline_addenda_for, guideline_current
 from evaluators.views import evaluator_required, pending_guidelines, render_guideline, staff_required
+from parity import access
 
 SESSION_TARGET = 20  # items per work session shown by the session progress bar
 SESSION_KEY = "parity_work_session_started"
@@ -423,26 +424,14 @@ def _flag(*, user, assignment, reason, comment):
 
 # --- reviewer -----------------------------------------------------------------------------------
 
-def _is_reviewer(user) -> bool:
-    from evaluators.roles import is_reviewer
-
-    return user.is_staff or is_reviewer(user)
-
-
-def reviewer_required(view):
-    def wrapper(request, *args, **kwargs):
-        if not _is_reviewer(request.user):
-            raise PermissionDenied(_("Reviewers only."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    return evaluator_required(wrapper)
+# Reviewers see and decide only the project × language pairs they review (parity.access).
+reviewer_required = access.require(access.REVIEW_ITEM)
 
 
 @reviewer_required
 def review_queue(request):
     items = (
-        Item.objects.filter(status=Item.Status.ADJUDICATION)
+        Item.objects.filter(access.reviewed_scope(request.user), status=Item.Status.ADJUDICATION)
         .select_related("project", "language")
         .prefetch_related("annotations__evaluator", "annotations__guideline_version", "project__labels")
         .order_by("-priority", "id")[:50]
@@ -459,7 +448,7 @@ def review_queue(request):
 @reviewer_required
 @require_POST
 def review_resolve(request, pk):
-    item = get_object_or_404(Item, pk=pk)
+    item = get_object_or_404(Item.objects.filter(access.reviewed_scope(request.user)), pk=pk)
     label = request.POST.get("label", "")
     comment = request.POST.get("comment", "")[:2000]
     action = request.POST.get("action", "approve")
@@ -480,7 +469,10 @@ def review_resolve(request, pk):
 @staff_required
 def agreement_dashboard(request):
     if request.method == "POST":
-        for project in Project.objects.all():
+        managed = [p for p in Project.objects.all() if request.user.has_perm(access.MANAGE_PROJECT, p)]
+        if not managed:
+            raise PermissionDenied(_("Only an admin or a project manager records agreement."))
+        for project in managed:
             for language in project.languages.all():
                 services.agreement_snapshot_record(project=project, language=language)
         messages.success(request, _("Agreement recorded."))
@@ -509,7 +501,7 @@ def agreement_dashboard(request):
 
 # --- console: report triage ---------------------------------------------------------------------
 
-@staff_required
+@access.require(access.TRIAGE_REPORT)
 def report_triage(request):
     status = request.GET.get("status", Report.Status.NEW)
     reports = Report.objects.select_related("language", "item", "duplicate_of").order_by("created_at")
@@ -521,7 +513,7 @@ def report_triage(request):
     })
 
 
-@staff_required
+@access.require(access.TRIAGE_REPORT, obj=lambda request, pk, action: get_object_or_404(Report, pk=pk))
 @require_POST
 def report_triage_action(request, pk, action):
     report = get_object_or_404(Report, pk=pk)
@@ -531,6 +523,7 @@ def report_triage_action(request, pk, action):
             project = None
             if request.POST.get("project"):
                 project = get_object_or_404(Project, pk=request.POST["project"])
+                access.check(request.user, access.MANAGE_PROJECT, project)
             _report_accept(report=report, actor=request.user, project=project, note=note)
         elif action == "reject":
             services.report_reject(report=report, actor=request.user, reason=note)
@@ -583,8 +576,16 @@ def _report_form(data=None):
     return form
 
 
+@access.declare(access.PUBLIC)
 def report_create(request):
     if request.method == "POST":
+        from parity.throttling import ReportThrottle, throttled_wait
+
+        wait = throttled_wait(ReportThrottle, request)
+        if wait is not None:
+            response = render(request, "annotation/report_throttled.html", {"wait": int(wait) + 1}, status=429)
+            response["Retry-After"] = str(int(wait) + 1)
+            return response
         form = _report_form(request.POST)
         if form.is_valid():
             try:
@@ -601,6 +602,7 @@ def report_create(request):
     return render(request, "annotation/report_form.html", {"form": form, "honeypot": HONEYPOT_FIELD})
 
 
+@access.declare(access.PUBLIC)
 def report_status(request, reference):
     from annotation.selectors import report_by_reference
 

@@ -31,6 +31,7 @@ from evaluators.models import (
     Language,
     MembershipEvent,
     Notification,
+    PersonalToken,
     Pool,
     PoolMembership,
 )
@@ -503,3 +504,20 @@ class CalibrationItemAdmin(admin.ModelAdmin):
 class CalibrationAnswerAdmin(admin.ModelAdmin):
     list_display = ["id", "attempt", "item", "label", "correct"]
     list_filter = ["correct"]
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners (Account → API tokens); admins see and revoke them, never the value."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry"]
+    list_filter = ["expiry"]
+    search_fields = ["name", "user__username", "token_key"]
+    fields = ["name", "user", "token_key", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

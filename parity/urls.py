@@ -4,7 +4,11 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from parity import access
+from parity import views as account_views
 
+
+@access.declare(access.PUBLIC)
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -16,7 +20,8 @@ urlpatterns = [
     path("api/", include("learner.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/auth/", include("rest_framework.urls")),
+    path("account/tokens/", account_views.tokens, name="tokens"),
+    path("account/tokens/<str:key>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("", include("evaluators.urls")),

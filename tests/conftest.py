@@ -16,3 +16,19 @@ def _artifacts_in_tmp(settings, tmp_path):
     storages._storages.pop("artifacts", None)
     yield
     storages._storages.pop("artifacts", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Throttle counters live in the shared (database) cache: each test that uses the database starts
+    with an empty one."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "rules",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -51,6 +54,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes first (counts failures, refuses locked-out logins), then the object rules of parity.access,
+# then Django's model permissions (used by the admin).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "parity.urls"
@@ -112,20 +126,68 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- shared cache, proxies, abuse limits ------------------------------------------------------
+# The cache is shared by every process (the database by default, Redis via CACHE_URL): throttles
+# and lockouts counted per process would let N workers accept N times the limit.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="dbcache://parity_cache"),
+}
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored and
+# the socket's address is the client (anyone can send the header; only proxies you run are trusted).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REPORT_THROTTLE_RATE = env.str("REPORT_THROTTLE_RATE", default="10/hour")
+# Longest item, report or guideline text accepted (characters); longer is a clear error, not a 20 MB row.
+PARITY_MAX_TEXT_LENGTH = env.int("PARITY_MAX_TEXT_LENGTH", default=10_000)
+
+# --- login throttling (django-axes) ----------------------------------------------------------
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- personal API tokens (django-rest-knox: stored hashed, shown once, with an expiry) -----------
+KNOX_TOKEN_MODEL = "evaluators.PersonalToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DEFAULT_DAYS", default=90)),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=20),
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Guideline images: the site itself plus these origins (e.g. "https://images.example.org").
+GUIDELINE_IMAGE_ORIGINS = env.list("GUIDELINE_IMAGE_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *GUIDELINE_IMAGE_ORIGINS],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
 LOGIN_URL = "evaluators:login"
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its "WWW-Authenticate: Token" makes a missing or bad token a 401, not a 403.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every API view declares its rule per action (parity.access.ActionRules); none means refused.
+    "DEFAULT_PERMISSION_CLASSES": ["parity.access.ActionRules"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"reports": env.str("REPORT_THROTTLE_RATE", default="10/hour")},
+    "DEFAULT_THROTTLE_RATES": {"reports": REPORT_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parity API",

@@ -4,9 +4,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import pytest
-from django.core.cache import cache
-
 from annotation.models import Project
 from annotation.services import annotation_submit, assignment_next
 from tests.factories import ItemFactory, ProjectFactory, language, published_guideline, qualified_evaluator
@@ -40,8 +37,3 @@ def label_next(user, label: str, project=None):
                              idempotency_key=uuid.uuid4().hex, time_spent_ms=1000)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # throttling state lives in the cache
-    yield
-    cache.clear()

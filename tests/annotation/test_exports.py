@@ -13,7 +13,7 @@ from annotation.importing import items_import
 from annotation.models import Item
 from annotation.services import agreement_snapshot_record, review_override
 from tests.annotation.conftest import label_next, make_setup
-from tests.factories import ItemFactory, ProjectFactory, UserFactory
+from tests.factories import ItemFactory, ProjectFactory, admin_user
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_jsonl_has_only_approved_labels_with_provenance(labelled, tmp_path):
 
 def test_csv_round_trip_equals_jsonl(labelled, tmp_path):
     tie = Item.objects.get(project=labelled.project, external_id="x2")
-    review_override(item=tie, label="health", reviewer=UserFactory(is_staff=True))
+    review_override(item=tie, label="health", reviewer=admin_user(is_staff=True))
     export_labels(project=labelled.project, fmt="jsonl", out=tmp_path / "a.jsonl")
     export_labels(project=labelled.project, fmt="csv", out=tmp_path / "a.csv")
     from_jsonl = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
@@ -84,7 +84,7 @@ def test_api_streams_csv_and_jsonl_for_staff(labelled):
     url = f"/api/projects/{labelled.project.slug}/export/"
     client.force_authenticate(labelled.evaluators[0])
     assert client.get(url).status_code == 403
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(admin_user(is_staff=True))
     response = client.get(url, {"file_format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content).decode()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from annotation.importing import ImportFileError, items_import
 from annotation.models import Item
 from tests.annotation.conftest import make_setup
-from tests.factories import ItemFactory, UserFactory, language
+from tests.factories import ItemFactory, admin_user, language
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_cli_reports_rows_and_exit_status(tmp_path, capsys):
 
 def test_api_upload_staff_only_and_lists_errors(tmp_path):
     setup = make_setup()
-    staff = UserFactory(is_staff=True)
+    staff = admin_user(is_staff=True)
     client = APIClient()
     url = f"/api/projects/{setup.project.slug}/import/"
     client.force_authenticate(setup.evaluators[0])

@@ -3,14 +3,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from learner.models import SamplingRun
-from tests.factories import UserFactory, learner_project
+from tests.factories import UserFactory, admin_user, learner_project
 
 pytestmark = pytest.mark.django_db
 
 
 def admin_client() -> APIClient:
     client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(admin_user(is_staff=True))
     return client
 
 
