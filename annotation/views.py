@@ -504,12 +504,13 @@ def agreement_dashboard(request):
 @access.require(access.TRIAGE_REPORT)
 def report_triage(request):
     status = request.GET.get("status", Report.Status.NEW)
-    reports = Report.objects.select_related("language", "item", "duplicate_of").order_by("created_at")
+    reports = Report.objects.filter(access.triage_scope(request.user))
+    reports = reports.select_related("language", "item", "duplicate_of").order_by("created_at")
     if status != "all":
         reports = reports.filter(status=status)
     return render(request, "annotation/report_triage.html", {
         "reports": reports[:200], "status": status, "statuses": Report.Status.choices,
-        "projects": Project.objects.order_by("name"),
+        "projects": [p for p in Project.objects.order_by("name") if request.user.has_perm(access.MANAGE_PROJECT, p)],
     })
 
 
@@ -522,8 +523,9 @@ def report_triage_action(request, pk, action):
         if action == "accept":
             project = None
             if request.POST.get("project"):
-                project = get_object_or_404(Project, pk=request.POST["project"])
-                access.check(request.user, access.MANAGE_PROJECT, project)
+                value = request.POST["project"]
+                project = get_object_or_404(Project, pk=value if value.isdigit() else None)
+            project = _accept_target(request.user, report, project)
             _report_accept(report=report, actor=request.user, project=project, note=note)
         elif action == "reject":
             services.report_reject(report=report, actor=request.user, reason=note)
@@ -539,6 +541,19 @@ def report_triage_action(request, pk, action):
     else:
         messages.success(request, _("Report %(ref)s: %(action)s.") % {"ref": report.reference[:8], "action": action})
     return redirect(reverse("annotation:report_triage") + f"?status={request.GET.get('status', 'new')}")
+
+
+def _accept_target(user, report, project):
+    """The project a report becomes an item of: the one asked for, else the first serving its language;
+    either way one whose items of that language ``user`` may review (managers, reviewers, admins)."""
+    candidates = [project] if project is not None else list(
+        Project.objects.filter(languages=report.language).order_by("id"))
+    for candidate in candidates:
+        if user.has_perm(access.REVIEW_ITEM, Item(project=candidate, language=report.language)):
+            return candidate
+    if project is None and not candidates:
+        return None  # the service explains that no project serves the language
+    raise PermissionDenied(_("You may not add items to that project in this language."))
 
 
 def _report_accept(*, report, actor, project, note=""):

@@ -142,6 +142,18 @@ def reviewed_scope(user):
     return scope
 
 
+def triage_scope(user):
+    """A Q over Report for the languages ``user`` triages (everything for admins)."""
+    from django.db.models import Q
+
+    if is_admin(user):
+        return Q()
+    languages = set(user.reviewed_pools.values_list("language_id", flat=True)) if in_role(user, REVIEWERS) else set()
+    if in_role(user, PROJECT_MANAGERS):
+        languages |= set(user.managed_projects.values_list("languages__id", flat=True))
+    return Q(language_id__in=languages - {None})
+
+
 def visible_projects_scope(user):
     """A Q over Project for the console lists: admins and viewers see all, managers and reviewers theirs."""
     from django.db.models import Q
