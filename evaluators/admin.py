@@ -36,6 +36,7 @@ from evaluators.models import (
     PoolMembership,
 )
 from evaluators.rendering import render_markdown
+from parity import access
 
 
 def _pct(value: float | None) -> str:
@@ -138,7 +139,8 @@ class InviteForm(forms.ModelForm):
 def _transition_action(service, verb: str, *, needs_reason: bool):
     def action(modeladmin, request, queryset):
         done = 0
-        for membership in queryset.select_related("user", "pool"):
+        for membership in access.admin_permitted(modeladmin, request, queryset.select_related("user", "pool"),
+                                                 access.MANAGE_POOL):
             kwargs = {"membership": membership, "actor": request.user}
             if needs_reason:
                 kwargs["reason"] = f"{verb} by {request.user} from the console"
@@ -356,7 +358,9 @@ class GuidelineVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected drafts", permissions=["change"])
     def publish(self, request, queryset):
-        for version in queryset.order_by("major", "minor"):
+        versions = access.admin_permitted(self, request, queryset.order_by("major", "minor"),
+                                          access.MANAGE_PROJECT, lambda v: v.guideline.project)
+        for version in versions:
             try:
                 services.guideline_publish(version=version, actor=request.user)
                 self.message_user(request, f"Published {version}.", messages.SUCCESS)

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.services import model_version_rollback, training_run_create
+from parity import access
 
 
 @admin.register(ModelVersion)
@@ -13,9 +14,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Make champion (roll back / promote)")
     def make_champion(self, request, queryset):
-        for version in queryset:
+        versions = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda v: v.project)
+        for version in versions:
             model_version_rollback(version=version)
-        messages.success(request, f"{queryset.count()} version(s) promoted")
+        if versions:
+            messages.success(request, f"{len(versions)} version(s) promoted")
 
 
 @admin.register(TrainingRun)
@@ -26,10 +29,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retrain now with the same settings")
     def retrain_now(self, request, queryset):
-        for run in queryset:
+        runs = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda r: r.project)
+        for run in runs:
             training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
                                 config=run.config, trigger="console")
-        messages.success(request, f"{queryset.count()} run(s) queued")
+        if runs:
+            messages.success(request, f"{len(runs)} run(s) queued")
 
 
 class SampledItemInline(admin.TabularInline):

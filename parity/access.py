@@ -244,6 +244,8 @@ class ActionRules:
 
 # --- the role groups' model permissions (Django's admin) -----------------------------------------
 ROLE_APPS = ("annotation", "evaluators", "learner")
+# Admins also run users and groups (granting roles), login lockouts (unlock) and the beat schedules.
+ADMIN_APPS = (*ROLE_APPS, "auth", "axes", "django_celery_beat")
 
 
 def role_groups_sync(**kwargs) -> None:
@@ -255,7 +257,7 @@ def role_groups_sync(**kwargs) -> None:
     ours = Permission.objects.filter(content_type__app_label__in=ROLE_APPS)
     views = ours.filter(codename__startswith="view_")
     grants = {
-        ADMINS: ours,
+        ADMINS: Permission.objects.filter(content_type__app_label__in=ADMIN_APPS),
         PROJECT_MANAGERS: views,
         VIEWERS: views,
         POOL_MANAGERS: ours.filter(codename__in=["manage_pool", "change_pool", "add_poolmembership",
@@ -268,3 +270,55 @@ def role_groups_sync(**kwargs) -> None:
     for name, perms in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*perms)
+
+
+def admin_permitted(modeladmin, request, objects, perm: str, target=lambda obj: obj) -> list:
+    """For an admin action: the selected objects on which the user holds ``perm`` (on ``target(obj)``);
+    the others are left alone and the user is told how many. Django's model permission lets the user
+    see the action; this decides which rows it may touch."""
+    from django.contrib import messages
+
+    allowed, refused = [], 0
+    for obj in objects:
+        if request.user.has_perm(perm, target(obj)):
+            allowed.append(obj)
+        else:
+            refused += 1
+    if refused:
+        modeladmin.message_user(request, f"{refused} selected row(s) skipped: you lack {perm} on them.",
+                                messages.ERROR)
+    return allowed
+
+
+# --- management commands -------------------------------------------------------------------------
+CLI_USER_ENV = "PARITY_CLI_USER"
+
+
+def add_acting_user_argument(parser) -> None:
+    parser.add_argument(
+        "--as", dest="acting_user", metavar="USERNAME",
+        help=f"the platform user this command acts as; their role on the project is checked "
+             f"(default: ${CLI_USER_ENV})",
+    )
+
+
+def acting_user(options: dict, perm: str, obj):
+    """The user a state-changing command acts for, after checking ``perm`` on ``obj``. Shell access is
+    not a role: a careless or shared operator account still names who it acts for, and is refused
+    what that user may not do in the web console."""
+    import os
+
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    username = options.get("acting_user") or os.environ.get(CLI_USER_ENV, "")
+    if not username:
+        raise CommandError(f"say who this command acts as: --as USERNAME (or set {CLI_USER_ENV}); "
+                           f"that user needs {perm} on {obj}", returncode=2)
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"no active user {username!r}", returncode=2)
+    if not user.has_perm(perm, obj):
+        raise CommandError(f"{username} lacks {perm} on {obj}: ask an admin for the project manager role",
+                           returncode=2)
+    return user

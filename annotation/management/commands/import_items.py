@@ -1,4 +1,4 @@
-"""``manage.py import_items FILE --project SLUG [--format csv|tsv|jsonl|labelstudio]``.
+"""``manage.py import_items FILE --project SLUG --as USERNAME [--format csv|tsv|jsonl|labelstudio]``.
 
 Validates the whole file first (every bad row is listed, nothing is stored), then imports it in
 batches inside one transaction with a progress bar. Exit status 2 for a rejected file.
@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from annotation.importing import FORMATS, ImportFileError, items_import
 from annotation.models import Project
+from parity import access
 
 
 class Command(BaseCommand):
@@ -21,11 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, help="project slug")
         parser.add_argument("--format", choices=FORMATS, help="default: from the file extension")
         parser.add_argument("--no-progress", action="store_true")
+        access.add_acting_user_argument(parser)
 
     def handle(self, *args, **options):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project with slug {options['project']!r}")
+        access.acting_user(options, access.MANAGE_PROJECT, project)
         bars: list[tqdm] = []
 
         def progress(stage: str, total: int | None):
