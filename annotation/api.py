@@ -115,8 +115,10 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[ExportQuerySerializer],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY},
-        description="Approved labels with provenance, streamed as JSONL or CSV.",
+        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY,
+                   (200, "text/tab-separated-values"): OpenApiTypes.BINARY},
+        description="Approved labels with provenance, streamed as JSONL, CSV or TSV. CSV/TSV cells that a "
+        "spreadsheet would run as a formula (= + - @, tab, carriage return first) start with an apostrophe.",
     )
     @action(detail=True, methods=["get"])
     def export(self, request, slug=None):
@@ -125,9 +127,9 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         fmt = query.validated_data["file_format"]
         rows = approved_rows(project=project)
-        if fmt == "csv":
-            body = _csv_stream(rows)
-            content_type = "text/csv; charset=utf-8"
+        if fmt in ("csv", "tsv"):
+            body = _csv_stream(rows, fmt)
+            content_type = "text/csv; charset=utf-8" if fmt == "csv" else "text/tab-separated-values; charset=utf-8"
         else:
             body = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
             content_type = "application/x-ndjson; charset=utf-8"
@@ -163,10 +165,10 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"decided": services.aggregation_batch_run(project=self.get_object())})
 
 
-def _csv_stream(rows):
-    yield csv_line(None)
+def _csv_stream(rows, fmt: str):
+    yield csv_line(None, fmt)
     for row in rows:
-        yield csv_line(row)
+        yield csv_line(row, fmt)
 
 
 def _language_or_404(tag: str | None) -> Language | None:

@@ -92,3 +92,57 @@ def test_api_streams_csv_and_jsonl_for_staff(labelled):
     response = client.get(url)
     rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert len(rows) == 2
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "'=quoted"]
+
+
+@pytest.fixture
+def formula_items():
+    """Approved items whose text (and external id) a spreadsheet would run as a formula."""
+    from tests.factories import approve
+
+    setup = make_setup(overlap=1, evaluators=1)
+    for n, text in enumerate(FORMULAS):
+        approve(ItemFactory(project=setup.project, language=setup.lang, text=text, external_id=f"=cmd|{n}"),
+                "sports")
+    approve(ItemFactory(project=setup.project, language=setup.lang, text="plain 'tis", external_id="ok"), "sports")
+    return setup
+
+
+def _cells(text: str, delimiter: str) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _assert_no_live_formula(rows):
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", f"live formula cell {cell!r}"
+
+
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_command_neutralises_formula_cells_and_reads_back_exactly(formula_items, tmp_path, fmt, delimiter):
+    out = tmp_path / f"labels.{fmt}"
+    admin_user(username="ops")
+    call_command("export_labels", project=formula_items.project.slug, format=fmt, out=str(out))
+    rows = _cells(out.read_text(encoding="utf-8"), delimiter)
+    _assert_no_live_formula(rows)
+    texts = {row[rows[0].index("text")] for row in rows[1:]}
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in texts and "plain 'tis" in texts
+    if fmt == "csv":
+        with out.open(encoding="utf-8", newline="") as handle:
+            restored = {row["text"] for row in read_csv_export(handle)}
+        assert restored == {*FORMULAS, "plain 'tis"}
+
+
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_api_neutralises_formula_cells(formula_items, fmt, delimiter):
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    response = client.get(f"/api/projects/{formula_items.project.slug}/export/?file_format={fmt}")
+    assert response.status_code == 200
+    rows = _cells(b"".join(response.streaming_content).decode(), delimiter)
+    assert len(rows) == len(FORMULAS) + 2
+    _assert_no_live_formula(rows)
