@@ -9,19 +9,19 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from annotation import selectors, services
 from annotation.exports import approved_rows, csv_line
-from annotation.importing import ImportFileError, items_import
+from annotation.importing import ImportBusy, ImportFileError, items_import
 from annotation.models import Annotation, Assignment, Item, Project
 from annotation.serializers import (
     AggregateResultSerializer,
@@ -109,6 +109,8 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
                      "errors": [{"row": e.row, "message": e.message} for e in exc.errors]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
+            except ImportBusy as exc:
+                return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
             except DjangoValidationError as exc:
                 raise _drf_errors(exc) from exc
         return Response(ImportResultSerializer(result.as_dict()).data, status=status.HTTP_201_CREATED)

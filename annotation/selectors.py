@@ -61,8 +61,9 @@ def agreement_series(*, project: Project, language=None, whole_project: bool = F
 def report_by_reference(reference: str) -> Report | None:
     """The one report a reference points to (public status page); None for an unknown reference."""
     reference = (reference or "").strip()
-    if not reference or len(reference) > 64:
-        return None
+    if not reference or len(reference) > 64 or not reference.replace("-", "").replace("_", "").isalnum() \
+            or not reference.isascii():
+        return None  # references are URL-safe tokens; anything else (a NUL, a surrogate) is simply unknown
     return Report.objects.select_related("language").filter(reference=reference).first()
 
 

@@ -150,6 +150,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- personal API tokens (django-rest-knox: stored hashed, shown once, with an expiry) -----------
 KNOX_TOKEN_MODEL = "evaluators.PersonalToken"
+# knox's own migrations would create its (swapped-out) AuthToken table anyway; without them, Django
+# creates no table for a swapped model.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DEFAULT_DAYS", default=90)),
     "AUTO_REFRESH": False,

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotation.importing import FORMATS, ImportFileError, items_import
+from annotation.importing import FORMATS, ImportBusy, ImportFileError, items_import
 from annotation.models import Project
 from parity import access
 
@@ -46,6 +46,8 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"{len(exc.errors)} bad row(s): nothing was imported", returncode=2) from exc
+        except ImportBusy as exc:
+            raise CommandError(str(exc), returncode=3) from exc
         except (ValidationError, OSError) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)])), returncode=2) from exc
         finally:
