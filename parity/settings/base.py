@@ -224,7 +224,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    # Redis/SQS: an unacked message (acks_late) comes back after this; it must outlast the longest run
+    # (CELERY_TASK_TIME_LIMIT), or a live run would be delivered twice. A dead worker's run is taken
+    # over much sooner by learner.recover_stalled_runs, not by this timeout.
+    else {"visibility_timeout": env.int("CELERY_TASK_TIME_LIMIT", default=6 * 60 * 60) + 600}
 )
 for _key in ("data_folder_in", "processed_folder", "control_folder"):
     _folder = CELERY_BROKER_TRANSPORT_OPTIONS.get(_key)
@@ -258,8 +261,17 @@ LEARNER_BACKBONE = env.str("LEARNER_BACKBONE", default="parity-tiny")
 # Queue for training and scoring runs: "gpu" once GPU workers listen on it.
 LEARNER_TRAINING_QUEUE = env.str("LEARNER_TRAINING_QUEUE", default="default")
 LEARNER_RETRAIN_MIN_NEW_LABELS = env.int("LEARNER_RETRAIN_MIN_NEW_LABELS", default=50)
-# A RUNNING training run whose heartbeat is older than this was left by a dead worker and may be taken over.
-LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
+# Crash recovery (learner.recovery): a training run beats every LEARNER_HEARTBEAT_SECONDS; one silent for
+# LEARNER_TAKEOVER_SECONDS was left by a dead worker, and the beat task (every
+# LEARNER_RECOVERY_INTERVAL_SECONDS) hands it to another worker: taken over within about 2 minutes.
+LEARNER_HEARTBEAT_SECONDS = env.int("LEARNER_HEARTBEAT_SECONDS", default=15)
+LEARNER_TAKEOVER_SECONDS = env.int("LEARNER_TAKEOVER_SECONDS", default=env.int("LEARNER_RUN_LEASE_SECONDS", default=90))
+LEARNER_RECOVERY_INTERVAL_SECONDS = env.int("LEARNER_RECOVERY_INTERVAL_SECONDS", default=30)
+if LEARNER_HEARTBEAT_SECONDS * 3 > LEARNER_TAKEOVER_SECONDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LEARNER_TAKEOVER_SECONDS must be at least 3 heartbeats (LEARNER_HEARTBEAT_SECONDS), "
+                               "or a slow database write would hand a live run to a second worker")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="parity@localhost")
