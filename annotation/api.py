@@ -152,7 +152,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={201: AgreementSnapshotSerializer(many=True)},
                    description="Record agreement snapshots now: one per language and one for the whole project.")
-    @action(detail=True, methods=["post"], url_path="agreement/record")
+    @action(detail=True, methods=["post"], url_path="agreement/record", pagination_class=None)
     def agreement_record(self, request, slug=None):
         project = self.get_object()
         snapshots = [services.agreement_snapshot_record(project=project, language=lang)

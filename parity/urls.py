@@ -8,6 +8,18 @@ from parity import access
 from parity import views as account_views
 
 
+def not_found(request, exception=None):
+    """API clients get JSON for a path no route matches (e.g. ``/api/review/1.5/``); people get the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
+
+
 @access.declare(access.PUBLIC)
 def healthz(request):
     return JsonResponse({"status": "ok"})

@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
     ],
     # Every API view declares its rule per action (parity.access.ActionRules); none means refused.
     "DEFAULT_PERMISSION_CLASSES": ["parity.access.ActionRules"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "parity.schema.ParityAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

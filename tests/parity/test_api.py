@@ -50,3 +50,11 @@ def test_openapi_schema_is_valid_and_free_of_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "/api/sampling-runs/" in out.read_text()
+
+
+def test_unrouted_api_paths_are_json_404():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    response = client.get("/api/review/1.5/history/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
