@@ -58,3 +58,14 @@ def test_unrouted_api_paths_are_json_404():
     response = client.get("/api/review/1.5/history/")
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("query", ["limit=80027154289262876144943130214400&offset=-97742",
+                                   "limit=5&offset=99999999999999999999999999", "limit=-1", "offset=abc"])
+def test_huge_or_bad_pagination_is_bounded_not_a_500(query):
+    from tests.factories import admin_user
+
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    response = client.get(f"/api/model-versions/?{query}")
+    assert response.status_code == 200 and response.json()["results"] == []
