@@ -3,7 +3,8 @@
 drf-spectacular documents the success bodies it can infer; this AutoSchema adds the error bodies the
 platform's views really send (DRF's exception handler): 400 for bad input on writes and on query
 parameters, 401/403 where a token or a role is needed, 404 where the path names an object, 409 for
-writes the object's state refuses now, 429 where a throttle applies. schemathesis (``.ci/schemathesis``)
+writes the object's state refuses now, 429 where a throttle applies, 414 for a URL too long for
+the server in front. schemathesis (``.ci/schemathesis``)
 checks the live app against it.
 """
 from __future__ import annotations
@@ -41,6 +42,8 @@ class ParityAutoSchema(AutoSchema):
         if getattr(self.view, "throttle_classes", None):
             extra["429"] = _response("too many requests from this client: retry after `Retry-After` seconds",
                                      DETAIL)
+        # gunicorn (and most proxies) refuse a request line over ~4 KB before the app sees it
+        extra["414"] = {"description": "the URL (path and query) is too long for the server"}
         for code, response in extra.items():
             responses.setdefault(code, response)
         return responses
