@@ -67,6 +67,7 @@ def _drf_errors(exc: Exception) -> Exception:
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
     lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # anything else (a NUL, a surrogate) is a 404, never a query
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -82,6 +82,7 @@ class GuidelineViewSet(viewsets.GenericViewSet):
     access_rules = {"*": access.LOGIN}
     lookup_field = "slug"
     lookup_url_kwarg = "project"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # anything else (a NUL, a surrogate) is a 404, never a query
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

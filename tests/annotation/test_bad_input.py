@@ -150,3 +150,11 @@ def test_upload_while_the_same_file_is_being_imported_is_409(upload):
     assert response.status_code == 409 and "being imported" in response.json()["detail"]
     cache.delete(lock)
     assert upload("a.csv", body).status_code == 201
+
+
+@pytest.mark.parametrize("url", ["/api/projects/%00/", "/api/projects/%00/export/", "/api/guidelines/%00/",
+                                 "/api/projects/%ED%A0%80/agreement/"])
+def test_slug_paths_with_nul_or_surrogates_are_404(url):
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    assert client.get(url).status_code == 404
