@@ -370,6 +370,7 @@ def training_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
 
 
 def _train_todo(run, languages, todo, done, classes, total, on_progress) -> None:
+    """Train the languages still to do; a failure marks the run FAILED and is re-raised."""
     try:
         if run.config.get("shared_adapter") and todo:
             _progress(run, len(done) / total, "training a shared adapter", on_progress)
