@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from parity import access
 from parity import views as account_views
@@ -31,7 +31,7 @@ urlpatterns = [
     path("api/", include("annotation.api_urls")),
     path("api/", include("learner.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("account/tokens/", account_views.tokens, name="tokens"),
     path("account/tokens/<str:key>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
