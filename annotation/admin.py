@@ -17,6 +17,7 @@ from annotation.models import (
     Project,
     Report,
 )
+from parity import access
 from parity.formatting import admin_metric
 
 
@@ -86,13 +87,14 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Aggregate items that have their k annotations")
     def aggregate(self, request, queryset):
-        decided = sum(services.aggregation_batch_run(project=project) for project in queryset)
+        projects = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT)
+        decided = sum(services.aggregation_batch_run(project=project) for project in projects)
         self.message_user(request, f"{decided} item(s) aggregated.")
 
     @admin.action(description="Record agreement snapshots now")
     def record_agreement(self, request, queryset):
         count = 0
-        for project in queryset:
+        for project in access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT):
             for language in project.languages.all():
                 services.agreement_snapshot_record(project=project, language=language)
                 count += 1
@@ -204,7 +206,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def _each(self, request, queryset, call, past: str) -> None:
         done, failed = 0, []
-        for report in queryset:
+        for report in access.admin_permitted(self, request, queryset, access.TRIAGE_REPORT):
             try:
                 call(report)
                 done += 1

@@ -9,21 +9,20 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotation import selectors, services
 from annotation.exports import approved_rows, csv_line
-from annotation.importing import ImportFileError, items_import
+from annotation.importing import ImportBusy, ImportFileError, items_import
 from annotation.models import Annotation, Assignment, Item, Project
 from annotation.serializers import (
     AggregateResultSerializer,
@@ -53,6 +52,8 @@ from annotation.serializers import (
 )
 from evaluators.languages import LanguageCodeError, parse_tag
 from evaluators.models import Language
+from parity import access
+from parity.throttling import ReportThrottle
 
 
 class Conflict(APIException):
@@ -76,16 +77,21 @@ def _drf_errors(exc: Exception) -> Exception:
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
     lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # anything else (a NUL, a surrogate) is a 404, never a query
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Project.objects.none()
         return selectors.projects_for(user=self.request.user)
 
-    def get_permissions(self):
-        if self.action in ("upload", "export", "agreement_record", "aggregate", "health"):
-            return [IsAdminUser()]
-        return super().get_permissions()
+    # Reading a project is for whoever the queryset lets see it; changing one or taking its data out
+    # is for its managers (and admins).
+    access_rules = {
+        "list": access.LOGIN, "retrieve": access.LOGIN, "agreement": access.LOGIN,
+        "upload": access.MANAGE_PROJECT, "export": access.MANAGE_PROJECT,
+        "agreement_record": access.MANAGE_PROJECT, "aggregate": access.MANAGE_PROJECT,
+        "health": access.MANAGE_PROJECT,
+    }
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
@@ -115,14 +121,18 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
                      "errors": [{"row": e.row, "message": e.message} for e in exc.errors]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
+            except ImportBusy as exc:
+                return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
             except DjangoValidationError as exc:
                 raise _drf_errors(exc) from exc
         return Response(ImportResultSerializer(result.as_dict()).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[ExportQuerySerializer],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY},
-        description="Approved labels with provenance, streamed as JSONL or CSV.",
+        responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY,
+                   (200, "text/tab-separated-values"): OpenApiTypes.BINARY},
+        description="Approved labels with provenance, streamed as JSONL, CSV or TSV. CSV/TSV cells that a "
+        "spreadsheet would run as a formula (= + - @, tab, carriage return first) start with an apostrophe.",
     )
     @action(detail=True, methods=["get"])
     def export(self, request, slug=None):
@@ -131,9 +141,9 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         fmt = query.validated_data["file_format"]
         rows = approved_rows(project=project)
-        if fmt == "csv":
-            body = _csv_stream(rows)
-            content_type = "text/csv; charset=utf-8"
+        if fmt in ("csv", "tsv"):
+            body = _csv_stream(rows, fmt)
+            content_type = "text/csv; charset=utf-8" if fmt == "csv" else "text/tab-separated-values; charset=utf-8"
         else:
             body = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
             content_type = "application/x-ndjson; charset=utf-8"
@@ -154,7 +164,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={201: AgreementSnapshotSerializer(many=True)},
                    description="Record agreement snapshots now: one per language and one for the whole project.")
-    @action(detail=True, methods=["post"], url_path="agreement/record")
+    @action(detail=True, methods=["post"], url_path="agreement/record", pagination_class=None)
     def agreement_record(self, request, slug=None):
         project = self.get_object()
         snapshots = [services.agreement_snapshot_record(project=project, language=lang)
@@ -188,7 +198,7 @@ class CapacityHealthView(APIView):
     """Staff: capacity against overlap k for every project × language, for monitoring (``ok`` is false as
     soon as one language is short, with what to do in each language's ``advice``)."""
 
-    permission_classes = [IsAdminUser]
+    access_rules = {"*": access.CONSOLE}  # admins and console roles; the projects they may see
 
     @extend_schema(responses={200: ProjectHealthSerializer(many=True)})
     def get(self, request):
@@ -196,10 +206,10 @@ class CapacityHealthView(APIView):
         return Response(ProjectHealthSerializer([_project_health(p) for p in projects], many=True).data)
 
 
-def _csv_stream(rows):
-    yield csv_line(None)
+def _csv_stream(rows, fmt: str):
+    yield csv_line(None, fmt)
     for row in rows:
-        yield csv_line(row)
+        yield csv_line(row, fmt)
 
 
 def _language_or_404(tag: str | None) -> Language | None:
@@ -221,6 +231,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = AssignmentSerializer
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    access_rules = {"*": access.LOGIN}  # own assignments only (queryset)
 
     def get_queryset(self):
         # Scoped to the requesting evaluator: another user's assignment is a 404.
@@ -296,6 +307,7 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The requesting evaluator's own annotations; they may change a label until the item is reviewed."""
 
     serializer_class = AnnotationSerializer
+    access_rules = {"*": access.LOGIN}  # own annotations only (queryset)
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -320,7 +332,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """The adjudication queue (staff): items waiting for review, with every vote; approve or override."""
 
     serializer_class = ReviewItemSerializer
-    permission_classes = [IsAdminUser]
+    access_rules = {"*": access.REVIEW_ITEM}  # and the queryset holds only the languages they review
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -366,8 +378,8 @@ class ReportCreateView(generics.GenericAPIView):
     serializer_class = ReportCreateSerializer
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "reports"
+    access_rules = {"*": access.PUBLIC}
+    throttle_classes = [ReportThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=ReportCreateSerializer, responses={201: ReportStatusSerializer})
@@ -388,6 +400,7 @@ class ReportStatusView(generics.GenericAPIView):
     serializer_class = ReportStatusSerializer
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    access_rules = {"*": access.PUBLIC}
 
     @extend_schema(
         parameters=[OpenApiParameter("reference", str, OpenApiParameter.PATH)],

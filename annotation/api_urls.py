@@ -10,8 +10,17 @@ from annotation.api import (
     ReportStatusView,
     ReviewViewSet,
 )
+from parity import access
+
+
+class APIRoot(DefaultRouter.APIRootView):
+    """The list of API links (no data): open to anyone, like the schema."""
+
+    access_rules = {"*": access.PUBLIC}
+
 
 router = DefaultRouter()
+router.APIRootView = APIRoot
 router.register("projects", ProjectViewSet, basename="project")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("annotations", AnnotationViewSet, basename="annotation")

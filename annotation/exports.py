@@ -21,7 +21,10 @@ from django.db.models import Prefetch
 
 from annotation.models import AgreementSnapshot, Annotation, ApprovedLabel, Project
 
-EXPORT_FORMATS = ("jsonl", "csv", "hf")
+EXPORT_FORMATS = ("jsonl", "csv", "tsv", "hf")
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+# OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "id", "external_id", "text", "language", "label", "method", "confidence", "approved_at", "reviewed_by",
     "annotators", "annotator_labels", "guideline_versions", "agreement_alpha", "agreement_level", "split",
@@ -92,24 +95,42 @@ def write_jsonl(rows: Iterable[dict], handle: io.TextIOBase) -> int:
     return count
 
 
-def csv_line(row: dict | None) -> str:
+def _needs_quote(value: str) -> bool:
+    return bool(value) and (value[0] in FORMULA_TRIGGERS or (value[0] == "'" and _needs_quote(value[1:])))
+
+
+def neutralise_cell(value):
+    """A text cell a spreadsheet shows as text: one that starts with = + - @, a tab or a carriage return
+    (or is such a value already quoted) gets a leading apostrophe (OWASP). Numbers stay numbers;
+    :func:`restore_cell` undoes it exactly."""
+    if isinstance(value, str) and _needs_quote(value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and _needs_quote(value[1:]) else value
+
+
+def csv_line(row: dict | None, fmt: str = "csv") -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=DELIMITERS[fmt])
     if row is None:
         writer.writerow(CSV_COLUMNS)
     else:
         writer.writerow([
-            json.dumps(row[c], ensure_ascii=False) if c in _LIST_COLUMNS else ("" if row[c] is None else row[c])
+            neutralise_cell(json.dumps(row[c], ensure_ascii=False) if c in _LIST_COLUMNS
+                            else ("" if row[c] is None else row[c]))
             for c in CSV_COLUMNS
         ])
     return buffer.getvalue()
 
 
-def write_csv(rows: Iterable[dict], handle: io.TextIOBase) -> int:
-    handle.write(csv_line(None))
+def write_csv(rows: Iterable[dict], handle: io.TextIOBase, fmt: str = "csv") -> int:
+    handle.write(csv_line(None, fmt))
     count = 0
     for row in rows:
-        handle.write(csv_line(row))
+        handle.write(csv_line(row, fmt))
         count += 1
     return count
 
@@ -118,6 +139,7 @@ def read_csv_export(handle: io.TextIOBase) -> list[dict]:
     """The inverse of :func:`write_csv` (list columns decoded, numbers parsed)."""
     rows = []
     for record in csv.DictReader(handle):
+        record = {key: restore_cell(value) for key, value in record.items()}
         for column in _LIST_COLUMNS:
             record[column] = json.loads(record[column])
         record["id"] = int(record["id"])
@@ -172,11 +194,11 @@ def export_labels(*, project: Project, fmt: str, out: str | Path, language=None)
         raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
     out = Path(out)
     rows = approved_rows(project=project, language=language)
-    if fmt in ("jsonl", "csv"):
+    if fmt in ("jsonl", "csv", "tsv"):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         with tmp.open("w", encoding="utf-8", newline="") as handle:
-            count = (write_jsonl if fmt == "jsonl" else write_csv)(rows, handle)
+            count = write_jsonl(rows, handle) if fmt == "jsonl" else write_csv(rows, handle, fmt)
         tmp.replace(out)
         return count
     (out / "data").mkdir(parents=True, exist_ok=True)

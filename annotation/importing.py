@@ -12,6 +12,7 @@ Row numbers: CSV/TSV count the header as row 1; JSONL counts lines; Label Studio
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -19,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from annotation.clean_input import json_problem, max_text_length, text_problem
 from annotation.hashing import content_hash
 from annotation.models import Item, Project
 from annotation.selectors import items_not_stored
@@ -50,11 +53,22 @@ class ImportFileError(ValidationError):
     """The file was rejected; ``errors`` lists every bad row (nothing was stored)."""
 
     def __init__(self, errors: list[RowError], preview: int = 50) -> None:
+        # A message may quote the bad input: make it printable and encodable (lone surrogates escaped).
+        errors = [RowError(e.row, _printable(e.message)) for e in errors]
         self.errors = errors
         shown = [str(error) for error in errors[:preview]]
         if len(errors) > preview:
             shown.append(f"... and {len(errors) - preview} more bad rows")
         super().__init__(shown)
+
+
+def _printable(message: str) -> str:
+    return message.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+class ImportBusy(Exception):
+    """The same file is being imported into the project right now, or another import stored the same
+    rows first: nothing of this one was stored (answered 409; retrying shows what is new)."""
 
 
 @dataclass
@@ -95,16 +109,37 @@ def detect_format(name: str, explicit: str | None = None) -> str:
 
 
 # ----------------------------------------------------------------------------------------- readers
+def _field_limit() -> int:
+    # Room for the longest text we accept and its metadata; a longer field is a row error, not a crash.
+    return max(131_072, 4 * max_text_length())
+
+
 def _iter_delimited(handle: IO[str], delimiter: str) -> Iterator[tuple[int, dict | Exception]]:
+    csv.field_size_limit(_field_limit())
     reader = csv.DictReader(handle, delimiter=delimiter)
-    if reader.fieldnames is None:
+    try:
+        if reader.fieldnames is None:
+            return
+    except csv.Error as exc:
+        yield 1, ValueError(f"the header cannot be read: {exc}")
         return
     names = [(name or "").strip().lower() for name in reader.fieldnames]
     if "text" not in names or not ({"language", "lang"} & set(names)):
         yield 1, ValueError(f"the header needs 'text' and 'language' columns (found: {', '.join(names)})")
         return
     reader.fieldnames = names
-    for record in reader:
+    while True:
+        starts_on = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            message = str(exc)
+            if "field larger than field limit" in message:
+                message = f"a field is longer than {_field_limit():,} characters"
+            yield starts_on, ValueError(message)
+            continue
         row = reader.line_num  # physical line: right even with quoted newlines
         if None in record:
             yield row, ValueError("more fields than columns in the header")
@@ -120,6 +155,9 @@ def _iter_jsonl(handle: IO[str]) -> Iterator[tuple[int, dict | Exception]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield number, ValueError("the JSON is nested too deeply")
             continue
         yield number, record if isinstance(record, dict) else ValueError("each line must be a JSON object")
 
@@ -164,8 +202,12 @@ def _iter_json_array(handle: IO[str], chunk_size: int = 1 << 16) -> Iterator[Any
 
 
 def _labelstudio_choice(results: list) -> str:
-    for result in results or []:
-        value = (result or {}).get("value") or {}
+    if not isinstance(results, list):
+        raise ValueError("an annotation's 'result' must be a list")
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise ValueError("each annotation result needs a 'value' object")
         if value.get("choices"):
             return str(value["choices"][0])
         if "rating" in value:
@@ -183,19 +225,32 @@ def _iter_labelstudio(handle: IO[str]) -> Iterator[tuple[int, dict | Exception]]
                 continue
             data = dict(task["data"])
             prelabel = ""
-            for source in ("annotations", "completions", "predictions"):
-                for entry in task.get(source) or []:
-                    prelabel = prelabel or _labelstudio_choice((entry or {}).get("result"))
+            meta = task.get("meta") or {}
+            if not isinstance(meta, dict):
+                yield number, ValueError("a task's 'meta' must be a JSON object")
+                continue
+            try:
+                for source in ("annotations", "completions", "predictions"):
+                    entries = task.get(source) or []
+                    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                        raise ValueError(f"a task's '{source}' must be a list of objects")
+                    for entry in entries:
+                        prelabel = prelabel or _labelstudio_choice(entry.get("result") or [])
+            except ValueError as exc:
+                yield number, exc
+                continue
             record = {
                 "text": data.pop("text", ""),
                 "language": data.pop("language", data.pop("lang", "")),
                 "external_id": str(data.pop("external_id", data.pop("id", task.get("id", ""))) or ""),
                 "prelabel": prelabel,
-                "metadata": {**data, **(task.get("meta") or {})},
+                "metadata": {**data, **meta},
             }
             yield number, record
     except json.JSONDecodeError as exc:
         yield 0, ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        yield 0, ValueError("the JSON is nested too deeply")
     except ValueError as exc:
         yield 0, exc
 
@@ -217,6 +272,8 @@ def _parse(record: dict, *, labels: set[str], allowed_languages: set[str]) -> Pa
     text = "" if text is None else str(text)
     if not text.strip():
         problems.append("empty text")
+    elif problem := text_problem(text):
+        problems.append(problem)
     tag = str(record.get("language") or record.get("lang") or "").strip()
     try:
         tag = parse_tag(tag).tag
@@ -227,6 +284,8 @@ def _parse(record: dict, *, labels: set[str], allowed_languages: set[str]) -> Pa
     external_id = str(record.get("external_id") or record.get("id") or "").strip()
     if len(external_id) > 200:
         problems.append("external id longer than 200 characters")
+    elif problem := text_problem(external_id, "the external id"):
+        problems.append(problem)
     prelabel = str(record.get("prelabel") or record.get("label") or "").strip()
     if prelabel and prelabel not in labels:
         problems.append(f"unknown label {prelabel!r}")
@@ -240,10 +299,18 @@ def _parse(record: dict, *, labels: set[str], allowed_languages: set[str]) -> Pa
         except json.JSONDecodeError:
             problems.append("metadata is not valid JSON")
             metadata = {}
+        except RecursionError:
+            problems.append("metadata is nested too deeply")
+            metadata = {}
     if not isinstance(metadata, dict):
         problems.append("metadata must be a JSON object")
         metadata = {}
     extra = {key: value for key, value in record.items() if key not in _KNOWN_COLUMNS and value not in (None, "")}
+    if problem := json_problem({**extra, **metadata}):
+        problems.append(problem)
+    for what, value in (("label", prelabel), ("reference label", reference)):
+        if problem := text_problem(value, f"the {what}", limit=200):
+            problems.append(problem)
     split = str(record.get("split") or Item.Split.POOL).strip()
     split = _SPLIT_ALIASES.get(split, split)
     if split not in Item.Split.values:
@@ -373,5 +440,25 @@ def items_import(
     if errors:
         raise ImportFileError(errors)
     result = ImportResult(rows=count)
-    _insert(open_file, fmt, project, source, duplicate_rows, result, progress("import", count) if progress else None)
+    lock = f"parity:import:{project.pk}:{_file_digest(path)}"
+    # cache.add is atomic in the shared cache (an INSERT in the database cache, SET NX in Redis).
+    if not cache.add(lock, 1, timeout=3600):
+        raise ImportBusy("the same file is being imported into this project right now: nothing was stored "
+                         "from this upload; retry once the other import has finished")
+    try:
+        _insert(open_file, fmt, project, source, duplicate_rows, result,
+                progress("import", count) if progress else None)
+    except IntegrityError as exc:
+        raise ImportBusy("another import stored some of these rows at the same moment: nothing was stored "
+                         "from this upload; retry to add what is still new") from exc
+    finally:
+        cache.delete(lock)
     return result
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -60,6 +60,10 @@ class Project(models.Model):
         "(majority of those), or 1, which sends every such item to a reviewer",
     )
     languages = models.ManyToManyField("evaluators.Language", related_name="projects", blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="managed_projects",
+        help_text="Project managers (with the 'project managers' group): import, export, train, promote, publish",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from annotation.models import AgreementSnapshot, Annotation, Assignment, Item, Project, Report
+from parity import access
 
 
 def projects_for(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    """Admins and viewers: every project; others: those they manage, review or work in."""
     projects = Project.objects.prefetch_related("labels", "languages").order_by("id")
-    if user.is_staff:
+    if access.is_admin(user) or access.is_viewer(user):
         return projects
-    return projects.filter(pools__memberships__user=user).distinct()
+    return projects.filter(access.visible_projects_scope(user) | Q(pools__memberships__user=user)).distinct()
 
 
 def assignments_for(*, user: AbstractBaseUser) -> QuerySet[Assignment]:
@@ -32,14 +34,9 @@ def annotations_for(*, user: AbstractBaseUser) -> QuerySet[Annotation]:
 
 
 def review_queue(*, user: AbstractBaseUser, project: Project | None = None) -> QuerySet[Item]:
-    """Items waiting for a reviewer (staff only; anyone else sees an empty queue)."""
-    if not user.is_staff:
-        return Item.objects.none()
-    items = (
-        Item.objects.filter(status=Item.Status.ADJUDICATION)
-        .select_related("project", "language", "approved_label")
-        .prefetch_related(review_votes_prefetch())
-    )
+    """Items waiting for a reviewer, in the project × languages this user reviews (none for others)."""
+    items = Item.objects.filter(access.reviewed_scope(user), status=Item.Status.ADJUDICATION)
+    items = items.select_related("project", "language", "approved_label").prefetch_related(review_votes_prefetch())
     if project is not None:
         items = items.filter(project=project)
     return items.order_by("-priority", "id")
@@ -47,9 +44,8 @@ def review_queue(*, user: AbstractBaseUser, project: Project | None = None) -> Q
 
 def reviewable_items(*, user: AbstractBaseUser) -> QuerySet[Item]:
     """Items a reviewer may approve or override (waiting, or already approved)."""
-    if not user.is_staff:
-        return Item.objects.none()
-    return Item.objects.exclude(status=Item.Status.OPEN).select_related("project", "language")
+    items = Item.objects.filter(access.reviewed_scope(user)).exclude(status=Item.Status.OPEN)
+    return items.select_related("project", "language")
 
 
 def agreement_series(*, project: Project, language=None, whole_project: bool = False) -> QuerySet[AgreementSnapshot]:
@@ -65,8 +61,9 @@ def agreement_series(*, project: Project, language=None, whole_project: bool = F
 def report_by_reference(reference: str) -> Report | None:
     """The one report a reference points to (public status page); None for an unknown reference."""
     reference = (reference or "").strip()
-    if not reference or len(reference) > 64:
-        return None
+    if not reference or len(reference) > 64 or not reference.replace("-", "").replace("_", "").isalnum() \
+            or not reference.isascii():
+        return None  # references are URL-safe tokens; anything else (a NUL, a surrogate) is simply unknown
     return Report.objects.select_related("language").filter(reference=reference).first()
 
 

@@ -131,7 +131,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     language = serializers.CharField(source="language.tag")
     direction = serializers.CharField(source="language.direction")
     votes = serializers.SerializerMethodField()
-    approved_label = serializers.CharField(source="approved_label.label", default=None)
+    approved_label = serializers.CharField(source="approved_label.label", default=None, allow_null=True)
     status = serializers.CharField(read_only=True, help_text="open, adjudication or approved")
 
     class Meta:
@@ -173,7 +173,8 @@ class ApprovedLabelSerializer(serializers.Serializer):
 
 
 class AgreementSnapshotSerializer(serializers.ModelSerializer):
-    language = serializers.CharField(source="language.tag", default=None)
+    language = serializers.CharField(source="language.tag", default=None, allow_null=True,
+                                     help_text="null: the whole project")
 
     class Meta:
         model = AgreementSnapshot
@@ -200,9 +201,16 @@ class ImportResultSerializer(serializers.Serializer):
     languages = serializers.DictField(child=serializers.IntegerField())
 
 
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1 = the header (CSV/TSV), the first line (JSONL) or task (Label Studio)")
+    message = serializers.CharField()
+
+
 class ImportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.ListField(child=serializers.DictField())
+    """A rejected file (``detail`` + every bad row) or a bad form field (``{"file": [...]}``)."""
+
+    detail = serializers.CharField(required=False)
+    errors = ImportRowErrorSerializer(many=True, required=False)
 
 
 class ExportQuerySerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from annotation.models import AgreementSnapshot, Annotation, Assignment, Item, I
 from evaluators.models import Pool, PoolMembership
 from evaluators.selectors import guideline_addenda_for, guideline_current, membership_refusals
 from evaluators.views import evaluator_required, pending_guidelines, render_guideline, staff_required
+from parity import access
 
 SESSION_TARGET = 20  # items per work session shown by the session progress bar
 SESSION_KEY = "parity_work_session_started"
@@ -432,26 +433,14 @@ def _flag(*, user, assignment, reason, comment):
 
 # --- reviewer -----------------------------------------------------------------------------------
 
-def _is_reviewer(user) -> bool:
-    from evaluators.roles import is_reviewer
-
-    return user.is_staff or is_reviewer(user)
-
-
-def reviewer_required(view):
-    def wrapper(request, *args, **kwargs):
-        if not _is_reviewer(request.user):
-            raise PermissionDenied(_("Reviewers only."))
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    return evaluator_required(wrapper)
+# Reviewers see and decide only the project × language pairs they review (parity.access).
+reviewer_required = access.require(access.REVIEW_ITEM)
 
 
 @reviewer_required
 def review_queue(request):
     items = (
-        Item.objects.filter(status=Item.Status.ADJUDICATION)
+        Item.objects.filter(access.reviewed_scope(request.user), status=Item.Status.ADJUDICATION)
         .select_related("project", "language")
         .prefetch_related("annotations__evaluator", "annotations__guideline_version", "project__labels")
         .order_by("-priority", "id")[:50]
@@ -468,7 +457,7 @@ def review_queue(request):
 @reviewer_required
 @require_POST
 def review_resolve(request, pk):
-    item = get_object_or_404(Item, pk=pk)
+    item = get_object_or_404(Item.objects.filter(access.reviewed_scope(request.user)), pk=pk)
     label = request.POST.get("label", "")
     comment = request.POST.get("comment", "")[:2000]
     action = request.POST.get("action", "approve")
@@ -498,7 +487,10 @@ def agreement_dashboard(request):
     busy hour makes dozens). ``?project=<slug>&language=<tag>`` shows one panel with every snapshot,
     paginated."""
     if request.method == "POST":
-        for project in Project.objects.all():
+        managed = [p for p in Project.objects.all() if request.user.has_perm(access.MANAGE_PROJECT, p)]
+        if not managed:
+            raise PermissionDenied(_("Only an admin or a project manager records agreement."))
+        for project in managed:
             for language in project.languages.all():
                 services.agreement_snapshot_record(project=project, language=language)
         messages.success(request, _("Agreement recorded."))
@@ -558,19 +550,20 @@ def _agreement_panel(project, language, snaps: list) -> dict:
 
 # --- console: report triage ---------------------------------------------------------------------
 
-@staff_required
+@access.require(access.TRIAGE_REPORT)
 def report_triage(request):
     status = request.GET.get("status", Report.Status.NEW)
-    reports = Report.objects.select_related("language", "item", "duplicate_of").order_by("created_at")
+    reports = Report.objects.filter(access.triage_scope(request.user))
+    reports = reports.select_related("language", "item", "duplicate_of").order_by("created_at")
     if status != "all":
         reports = reports.filter(status=status)
     return render(request, "annotation/report_triage.html", {
         "reports": reports[:200], "status": status, "statuses": Report.Status.choices,
-        "projects": Project.objects.order_by("name"),
+        "projects": [p for p in Project.objects.order_by("name") if request.user.has_perm(access.MANAGE_PROJECT, p)],
     })
 
 
-@staff_required
+@access.require(access.TRIAGE_REPORT, obj=lambda request, pk, action: get_object_or_404(Report, pk=pk))
 @require_POST
 def report_triage_action(request, pk, action):
     report = get_object_or_404(Report, pk=pk)
@@ -579,7 +572,9 @@ def report_triage_action(request, pk, action):
         if action == "accept":
             project = None
             if request.POST.get("project"):
-                project = get_object_or_404(Project, pk=request.POST["project"])
+                value = request.POST["project"]
+                project = get_object_or_404(Project, pk=value if value.isdigit() else None)
+            project = _accept_target(request.user, report, project)
             _report_accept(report=report, actor=request.user, project=project, note=note)
         elif action == "reject":
             services.report_reject(report=report, actor=request.user, reason=note)
@@ -607,6 +602,19 @@ def _triage_message(report: Report, action: str) -> str:
         return _("Rejected report %(ref)s. The reporter sees your reason on the status page.") % {"ref": ref}
     return _("Marked report %(ref)s as a duplicate of %(original)s.") % {
         "ref": ref, "original": report.duplicate_of.reference[:8] if report.duplicate_of else "?"}
+
+
+def _accept_target(user, report, project):
+    """The project a report becomes an item of: the one asked for, else the first serving its language;
+    either way one whose items of that language ``user`` may review (managers, reviewers, admins)."""
+    candidates = [project] if project is not None else list(
+        Project.objects.filter(languages=report.language).order_by("id"))
+    for candidate in candidates:
+        if user.has_perm(access.REVIEW_ITEM, Item(project=candidate, language=report.language)):
+            return candidate
+    if project is None and not candidates:
+        return None  # the service explains that no project serves the language
+    raise PermissionDenied(_("You may not add items to that project in this language."))
 
 
 def _report_accept(*, report, actor, project, note=""):
@@ -647,8 +655,16 @@ def _report_form(data=None):
     return form
 
 
+@access.declare(access.PUBLIC)
 def report_create(request):
     if request.method == "POST":
+        from parity.throttling import ReportThrottle, throttled_wait
+
+        wait = throttled_wait(ReportThrottle, request)
+        if wait is not None:
+            response = render(request, "annotation/report_throttled.html", {"wait": int(wait) + 1}, status=429)
+            response["Retry-After"] = str(int(wait) + 1)
+            return response
         form = _report_form(request.POST)
         if form.is_valid():
             try:
@@ -665,6 +681,7 @@ def report_create(request):
     return render(request, "annotation/report_form.html", {"form": form, "honeypot": HONEYPOT_FIELD})
 
 
+@access.declare(access.PUBLIC)
 def report_status(request, reference):
     from annotation.selectors import report_by_reference
     from evaluators.languages import autonym, bcp47

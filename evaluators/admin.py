@@ -31,10 +31,12 @@ from evaluators.models import (
     Language,
     MembershipEvent,
     Notification,
+    PersonalToken,
     Pool,
     PoolMembership,
 )
 from evaluators.rendering import render_markdown
+from parity import access
 from parity.formatting import admin_metric
 
 
@@ -186,7 +188,8 @@ def _transition_action(service, verb: str, past: str, *, needs_reason: bool):
 
     def action(modeladmin, request, queryset):
         done = 0
-        for membership in queryset.select_related("user", "pool"):
+        for membership in access.admin_permitted(modeladmin, request, queryset.select_related("user", "pool"),
+                                                 access.MANAGE_POOL):
             kwargs = {"membership": membership, "actor": request.user}
             if needs_reason:
                 kwargs["reason"] = f"{past} by {request.user} from the console"
@@ -448,7 +451,9 @@ class GuidelineVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected drafts", permissions=["change"])
     def publish(self, request, queryset):
-        for version in queryset.order_by("major", "minor"):
+        versions = access.admin_permitted(self, request, queryset.order_by("major", "minor"),
+                                          access.MANAGE_PROJECT, lambda v: v.guideline.project)
+        for version in versions:
             try:
                 services.guideline_publish(version=version, actor=request.user)
                 self.message_user(request, f"Published {version}.", messages.SUCCESS)
@@ -616,3 +621,20 @@ class CalibrationItemAdmin(admin.ModelAdmin):
 class CalibrationAnswerAdmin(admin.ModelAdmin):
     list_display = ["id", "attempt", "item", "label", "correct"]
     list_filter = ["correct"]
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners (Account → API tokens); admins see and revoke them, never the value."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry"]
+    list_filter = ["expiry"]
+    search_fields = ["name", "user__username", "token_key"]
+    fields = ["name", "user", "token_key", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -9,18 +9,17 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.response import Response
 
 from annotation.models import Project
 from evaluators import selectors, services
 from evaluators.models import CalibrationAttempt, PoolMembership
-from evaluators.roles import is_pool_admin
 from evaluators.serializers import (
     AcknowledgementSerializer,
     CalibrationAttemptSerializer,
@@ -36,6 +35,7 @@ from evaluators.serializers import (
     PoolSerializer,
     ReasonSerializer,
 )
+from parity import access
 
 
 class Conflict(APIException):
@@ -64,13 +64,6 @@ def service_errors():
         raise Http404(str(exc)) from exc
 
 
-class IsPoolAdmin(permissions.BasePermission):
-    message = "pool admins only"
-
-    def has_permission(self, request, view) -> bool:
-        return is_pool_admin(request.user)
-
-
 # --- the evaluator's side ------------------------------------------------------------------------
 
 
@@ -78,6 +71,7 @@ class MyMembershipViewSet(viewsets.ReadOnlyModelViewSet):
     """My pools and my membership state in each."""
 
     serializer_class = MyMembershipSerializer
+    access_rules = {"*": access.LOGIN}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -89,8 +83,10 @@ class GuidelineViewSet(viewsets.GenericViewSet):
     """The current guideline of a project I am a member of (rendered and raw), and acknowledging it."""
 
     serializer_class = GuidelineSerializer
+    access_rules = {"*": access.LOGIN}
     lookup_field = "slug"
     lookup_url_kwarg = "project"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # anything else (a NUL, a surrogate) is a 404, never a query
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -122,6 +118,7 @@ class CalibrationAttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     after submission."""
 
     serializer_class = CalibrationAttemptSerializer
+    access_rules = {"*": access.LOGIN}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -166,7 +163,7 @@ class ManagedPoolViewSet(viewsets.ReadOnlyModelViewSet):
     """Pools I administer: their members, and inviting new ones."""
 
     serializer_class = PoolSerializer
-    permission_classes = [permissions.IsAuthenticated, IsPoolAdmin]
+    access_rules = {"*": access.MANAGE_POOL}
 
     def get_queryset(self):
         return selectors.pools_administered_by(user=self.request.user)
@@ -202,7 +199,7 @@ class ManagedMembershipViewSet(viewsets.ReadOnlyModelViewSet):
     """Members of the pools I administer, and the admin transitions (suspend, reinstate, remove)."""
 
     serializer_class = ManagedMembershipSerializer
-    permission_classes = [permissions.IsAuthenticated, IsPoolAdmin]
+    access_rules = {"*": access.MANAGE_POOL}
 
     def get_queryset(self):
         memberships = selectors.memberships_administered_by(user=self.request.user)

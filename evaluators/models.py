@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from knox.models import AbstractAuthToken
 
 from evaluators.languages import LanguageCodeError, direction_for_script, validate_language
 
@@ -141,6 +142,10 @@ class Pool(models.Model):
     admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="administered_pools",
         help_text="Pool admins notified of suspensions and allowed to manage members",
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_pools",
+        help_text="Reviewers (with the 'reviewers' group) who see and decide this project × language",
     )
 
     class Meta:
@@ -445,3 +450,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class PersonalToken(AbstractAuthToken):
+    """A personal API token: only its SHA-512 digest is stored (django-rest-knox), the token itself is
+    shown once, when created; it carries a name so its owner can tell tokens apart and revoke one."""
+
+    name = models.CharField(max_length=100, help_text="What this token is for, e.g. 'import script'")
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"

@@ -1,8 +1,17 @@
-"""Guideline Markdown rendered to HTML that is safe to show: python-markdown, then the nh3 sanitiser."""
+"""Guideline Markdown rendered to HTML that is safe to show: python-markdown, then the nh3 sanitiser.
+
+Images come only from the site itself (a path such as ``/media/...``) or from an origin listed in
+``GUIDELINE_IMAGE_ORIGINS``; any other image source is dropped here, and the Content-Security-Policy's
+``img-src`` (same list) stops the browser too. An image from anywhere would tell a third party who
+reads the guideline and when.
+"""
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 ALLOWED_TAGS = {
@@ -20,6 +29,24 @@ ALLOWED_ATTRIBUTES = {
 EXTENSIONS = ["extra", "sane_lists"]
 
 
+def image_source_allowed(src: str) -> bool:
+    """A same-site path, or a URL whose origin (scheme://host[:port]) is in GUIDELINE_IMAGE_ORIGINS."""
+    src = (src or "").strip()
+    if src.startswith("/") and not src.startswith("//") and "\\" not in src:
+        return True
+    parts = urlsplit(src)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin in {o.rstrip("/").lower() for o in getattr(settings, "GUIDELINE_IMAGE_ORIGINS", [])}
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return value if image_source_allowed(value) else None
+    return value
+
+
 def render_markdown(text: str) -> SafeString:
     """Markdown → sanitised HTML: scripts, event handlers, ``javascript:`` links and styles are dropped."""
     html = markdown.markdown(text or "", extensions=EXTENSIONS, output_format="html")
@@ -29,5 +56,6 @@ def render_markdown(text: str) -> SafeString:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_attribute_filter,
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above

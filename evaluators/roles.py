@@ -1,40 +1,41 @@
-"""Roles are Django groups with permissions; these predicates are the only place views ask about them."""
+"""Role predicates the evaluators app asks; the rules themselves live in ``parity.access``."""
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
 
-REVIEWERS = "reviewers"
-POOL_ADMINS = "pool admins"
-MANAGE_POOL = "evaluators.manage_pool"
+from parity import access
+from parity.access import POOL_MANAGERS, REVIEWERS, role_grant  # noqa: F401  (re-exported)
 
-
-def _active(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+POOL_ADMINS = POOL_MANAGERS  # the group was called "pool admins" before roles were scoped
+MANAGE_POOL = access.MANAGE_POOL
 
 
 def is_reviewer(user: AbstractBaseUser | None) -> bool:
-    return _active(user) and (user.is_superuser or user.groups.filter(name=REVIEWERS).exists())
+    """Reviews some project × language (or is an admin)."""
+    return bool(user is not None and user.is_authenticated and user.has_perm(access.REVIEW_ITEM, None))
 
 
 def is_pool_admin(user: AbstractBaseUser | None, pool=None) -> bool:
-    """A pool admin holds the manage_pool permission (the "pool admins" group grants it); for one
-    pool they must also be one of its admins, unless they are a superuser."""
-    if not _active(user):
-        return False
-    if user.is_superuser:
-        return True
-    if not user.has_perm(MANAGE_POOL):
-        return False
-    return pool is None or pool.admins.filter(pk=user.pk).exists()
+    """May manage ``pool``'s members (admins, the project's managers, the pool's own managers);
+    without a pool: may manage some pool."""
+    return bool(user is not None and user.is_authenticated and user.has_perm(MANAGE_POOL, pool))
 
 
-def role_grant(*, user: AbstractBaseUser, role: str) -> None:
-    user.groups.add(Group.objects.get(name=role))
+def pools_managed_scope(user) -> Q:
+    """A Q over Pool for the pools ``user`` may manage."""
+    if access.is_admin(user):
+        return Q()
+    scope = Q(pk__in=[])
+    if access.in_role(user, access.PROJECT_MANAGERS):
+        scope |= Q(project__managers=user)
+    if access.in_role(user, POOL_MANAGERS):
+        scope |= Q(admins=user)
+    return scope
 
 
 def pool_admin_users(*, pool) -> QuerySet:
-    """Who is told about a pool: its listed admins, else everyone in the "pool admins" group."""
+    """Who is told about a pool: its listed admins, else everyone in the "pool managers" group."""
     admins = pool.admins.filter(is_active=True)
     if admins.exists():
         return admins

@@ -160,16 +160,12 @@ def memberships_for(*, user: AbstractBaseUser) -> QuerySet[PoolMembership]:
 
 
 def pools_administered_by(*, user: AbstractBaseUser) -> QuerySet[Pool]:
-    """Pools whose members the user may manage: all for a superuser; otherwise the pools listing them
-    as an admin, provided they hold the manage_pool permission."""
-    from evaluators.roles import is_pool_admin
+    """Pools whose members the user may manage: all for an admin; the pools of the projects they
+    manage; the pools listing them as a pool manager (parity.access)."""
+    from evaluators.roles import pools_managed_scope
 
     pools = Pool.objects.select_related("project", "language").order_by("id")
-    if not is_pool_admin(user):
-        return pools.none()
-    if user.is_superuser:
-        return pools
-    return pools.filter(admins=user)
+    return pools.filter(pools_managed_scope(user)).distinct()
 
 
 def memberships_administered_by(*, user: AbstractBaseUser) -> QuerySet[PoolMembership]:

@@ -2,12 +2,13 @@
 from django.urls import path
 
 from evaluators import views
+from parity import access
 
 app_name = "evaluators"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", access.declare(access.PUBLIC)(views.LoginView.as_view()), name="login"),
+    path("accounts/logout/", access.declare(access.PUBLIC)(views.LogoutView.as_view()), name="logout"),
     path("guidelines/<slug:slug>/", views.guideline_detail, name="guideline"),
     path("calibration/<int:pool_id>/", views.calibration, name="calibration"),
     path("calibration/attempts/<int:attempt_id>/result/", views.calibration_result, name="calibration_result"),

@@ -5,12 +5,10 @@ Views only read (through selectors or the small read helpers below) and call ser
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,25 +34,20 @@ from evaluators.selectors import (
     memberships_for,
 )
 from evaluators.services import guideline_acknowledge, guideline_draft, guideline_draft_update, guideline_publish
+from parity import access
 
 LOGIN_URL = reverse_lazy("evaluators:login")
 
 
 def evaluator_required(view):
-    """Logged in, else to our own login page (independent of settings.LOGIN_URL)."""
-    return login_required(view, login_url=LOGIN_URL)
+    """Logged in, else to our own login page (independent of settings.LOGIN_URL); the view scopes
+    every row to the user."""
+    return access.declare(access.LOGIN)(login_required(view, login_url=LOGIN_URL))
 
 
-def staff_required(view):
-    """Console pages: anonymous users go to the login page, logged-in non-staff get a 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied(_("Staff only."))
-        return view(request, *args, **kwargs)
-
-    return evaluator_required(wrapper)
+# Console pages: anonymous users go to the login page; without a console role (admin, project or
+# pool manager, reviewer, viewer) a 403. Pages that change state check the role on the object too.
+staff_required = access.require(access.CONSOLE)
 
 
 def render_guideline(body: str) -> str:
@@ -229,6 +222,7 @@ def console_guideline_edit(request, slug):
     versions = GuidelineVersion.objects.filter(guideline__project=project).order_by("-major", "-minor")
     error = None
     if request.method == "POST":
+        access.check(request.user, access.MANAGE_PROJECT, project)
         body = request.POST.get("body", "").strip()
         bump = request.POST.get("bump", "minor")
         if not body:

@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.selectors import promotion_check
 from learner.services import training_run_create
+from parity import access
 from parity.formatting import admin_metric
 
 
@@ -19,9 +20,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def make_champion(self, request, queryset):
         """Hands over to the console's confirmation page, which compares the version with the live
         champion and holds back a worse candidate: the admin is no shortcut around that check."""
-        versions = list(queryset[:2])
+        versions = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda v: v.project)
         if len(versions) != 1:
-            messages.warning(request, "Select one version: a new champion is confirmed one at a time.")
+            if versions or not queryset.exists():
+                messages.warning(request, "Select one version: a new champion is confirmed one at a time.")
             return None
         check = promotion_check(versions[0])
         if not check.kind:
@@ -38,11 +40,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retrain now with the same settings")
     def retrain_now(self, request, queryset):
-        for run in queryset:
+        runs = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda r: r.project)
+        for run in runs:
             training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
                                 config=run.config, trigger="console")
-        n = queryset.count()
-        messages.success(request, f"Queued {n} training {'run' if n == 1 else 'runs'}.")
+        if runs:
+            messages.success(request, f"Queued {len(runs)} training {'run' if len(runs) == 1 else 'runs'}.")
 
 
 class SampledItemInline(admin.TabularInline):

@@ -1,8 +1,27 @@
+import re
+
 from rest_framework import serializers
 
 from annotation.models import Project
 from evaluators.models import Language
 from learner.models import Backend, ModelVersion, SamplingRun, TrainingRun
+
+slug_re = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+class ProjectSlugField(serializers.SlugRelatedField):
+    """A project by slug. A value no slug can be (a NUL, a surrogate, a non-string) is "does not exist"
+    before it reaches the database, where PostgreSQL would refuse the query with a 500."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Project.objects.all())
+        super().__init__(slug_field="slug", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not slug_re.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:60].encode(
+                "utf-8", "backslashreplace").decode())
+        return super().to_internal_value(data)
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -16,7 +35,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
-    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all())
+    project = ProjectSlugField()
     languages = serializers.SlugRelatedField(many=True, slug_field="id", queryset=Language.objects.all(),
                                              required=False)
     backend = serializers.ChoiceField(choices=Backend.choices, default=Backend.NGRAM)
@@ -40,7 +59,7 @@ class SamplingRunSerializer(serializers.ModelSerializer):
 class SampleNowSerializer(serializers.Serializer):
     """Ask for a sampling round now; validated here so a bad strategy is a 400, not a failed task."""
 
-    project = serializers.SlugRelatedField(slug_field="slug", queryset=Project.objects.all())
+    project = ProjectSlugField()
     budget = serializers.IntegerField(min_value=1, max_value=100_000)
     strategy = serializers.CharField(default="entropy")
     allocation = serializers.ChoiceField(choices=["parity", "uniform"], default="parity")

@@ -93,7 +93,10 @@ class RunBusy(Exception):
 
 
 def run_lease_seconds() -> float:
-    return float(_setting("LEARNER_RUN_LEASE_SECONDS", 1800))
+    """How long a silent heartbeat still means "a live worker has it" (learner.recovery)."""
+    from learner.recovery import takeover_seconds
+
+    return takeover_seconds()
 
 
 def _claim(run_id: int) -> TrainingRun | None:
@@ -105,13 +108,18 @@ def _claim(run_id: int) -> TrainingRun | None:
         if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
             return None  # a redelivered message: the work is done
         lease = run_lease_seconds()
-        if run.status == RunStatus.RUNNING and run.heartbeat_at is not None:
+        taken_over = run.status == RunStatus.RUNNING
+        if taken_over and run.heartbeat_at is not None:
             age = (now - run.heartbeat_at).total_seconds()
             if age < lease:
                 raise RunBusy(run.pk, lease - age)
         run.status, run.started_at, run.heartbeat_at = RunStatus.RUNNING, run.started_at or now, now
         run.save(update_fields=["status", "started_at", "heartbeat_at"])
-        return run
+    if taken_over:
+        from learner.recovery import orphaned_artifacts_remove
+
+        orphaned_artifacts_remove(run=run)
+    return run
 
 
 def _progress(run: TrainingRun, value: float, message: str = "", on_progress: Callable | None = None) -> None:
@@ -348,6 +356,21 @@ def training_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
     done = set(run.model_versions.values_list("language_id", flat=True))
     todo = [language for language in languages if language.pk not in done]
     total = max(1, len(languages))
+    from learner.recovery import heartbeat
+
+    with heartbeat(run.pk):
+        _train_todo(run, languages, todo, done, classes, total, on_progress)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED, progress=1.0, message="done", finished_at=timezone.now()
+    )
+    if on_progress:
+        on_progress(1.0, "done")
+    run.refresh_from_db()
+    return run
+
+
+def _train_todo(run, languages, todo, done, classes, total, on_progress) -> None:
+    """Train the languages still to do; a failure marks the run FAILED and is re-raised."""
     try:
         if run.config.get("shared_adapter") and todo:
             _progress(run, len(done) / total, "training a shared adapter", on_progress)
@@ -368,13 +391,6 @@ def training_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
             status=RunStatus.FAILED, message=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
         raise
-    TrainingRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.SUCCEEDED, progress=1.0, message="done", finished_at=timezone.now()
-    )
-    if on_progress:
-        on_progress(1.0, "done")
-    run.refresh_from_db()
-    return run
 
 
 def retrain_due(*, min_new_labels: int | None = None, dispatch: bool = True) -> list[TrainingRun]:

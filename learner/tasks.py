@@ -17,6 +17,14 @@ def train_model(self, run_id: int) -> dict:
     return {"run": run.pk, "status": run.status}
 
 
+@shared_task(name="learner.recover_stalled_runs")
+def recover_stalled_runs() -> dict:
+    """Beat (every LEARNER_RECOVERY_INTERVAL_SECONDS): runs whose worker died go to another worker."""
+    from learner.recovery import training_runs_recover
+
+    return {"redispatched": training_runs_recover()}
+
+
 @shared_task(acks_late=True, name="learner.retrain_due")
 def retrain_due() -> dict:
     """Run by the django-celery-beat schedule (editable in the admin console)."""

@@ -21,6 +21,7 @@ from evaluators.views import staff_required
 from learner import services
 from learner.models import Backend, ModelVersion, RunStatus, SamplingRun, TrainingRun
 from learner.selectors import promotion_check
+from parity import access
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
@@ -182,10 +183,12 @@ def runs_status(request):
     })
 
 
-@staff_required
+@access.require(access.MANAGE_PROJECT)
 @require_POST
 def retrain(request):
-    project = get_object_or_404(Project, pk=request.POST.get("project"))
+    value = request.POST.get("project", "")
+    project = get_object_or_404(Project, pk=value if value.isdigit() else None)
+    access.check(request.user, access.MANAGE_PROJECT, project)
     backend = request.POST.get("backend") or Backend.NGRAM
     if backend not in Backend.values:
         messages.error(request, _("Unknown backend."))
@@ -207,7 +210,8 @@ ACTION_TEXT = {
 }
 
 
-@staff_required
+@access.require(access.MANAGE_PROJECT,
+                obj=lambda request, pk, action: get_object_or_404(ModelVersion, pk=pk).project)
 def model_action(request, pk, action):
     """GET: the confirmation page (this version against the champion). POST with ``confirm``: do it.
 

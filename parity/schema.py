@@ -1,10 +1,15 @@
-"""The OpenAPI schema as people read it: every operation gets a one-line summary, and a browser
-opening /api/schema/ lands on the rendered docs (``parity.schema_views``) instead of downloading
-a YAML file.
+"""The OpenAPI schema as people and tools read it.
 
-drf-spectacular leaves ``summary`` empty unless each view is decorated; deriving it here (the
-handler's own docstring first, else "<action> <resource>") keeps the API modules free of schema
-boilerplate, and an explicit ``@extend_schema(summary=...)`` still wins.
+- Every operation gets a one-line summary: drf-spectacular leaves ``summary`` empty unless each view
+  is decorated; deriving it here (the handler's own docstring first, else "<action> <resource>")
+  keeps the API modules free of schema boilerplate, and an explicit ``@extend_schema(summary=...)``
+  still wins. A browser opening /api/schema/ lands on the rendered docs (``parity.schema_views``).
+- Every response an endpoint can give is described, errors included: drf-spectacular documents the
+  success bodies it can infer; this AutoSchema adds the error bodies the platform's views really send
+  (DRF's exception handler): 400 for bad input on writes and on query parameters, 401/403 where a token
+  or a role is needed, 404 where the path names an object, 409 for writes the object's state refuses
+  now, 429 where a throttle applies, 414 for a URL too long for the server in front. schemathesis
+  (``.ci/schemathesis``) checks the live app against it.
 """
 from __future__ import annotations
 
@@ -12,6 +17,16 @@ import inspect
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_view_model
+
+from parity import access
+
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# DRF's validation errors: {"field": ["message", ...], ...} or {"detail": ...} (or, rarely, a list).
+VALIDATION = {"oneOf": [{"type": "object", "additionalProperties": True}, {"type": "array", "items": {}}]}
+
+
+def _response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 OUR_APPS = ("evaluators.", "annotation.", "learner.", "parity.")
 # Custom actions whose name alone says little, by operationId; a new action without an entry still
@@ -53,7 +68,7 @@ def _first_sentence(doc: str) -> str:
     return head if len(head) <= 120 else head[:117].rstrip() + "…"
 
 
-class SummarisedAutoSchema(AutoSchema):
+class ParityAutoSchema(AutoSchema):
     def get_summary(self) -> str | None:
         explicit = super().get_summary() or SUMMARIES.get(self.get_operation_id())
         if explicit:
@@ -79,3 +94,28 @@ class SummarisedAutoSchema(AutoSchema):
             return template.format(noun=noun, plural=plural, a=article)
         verb = action.replace("_", " ")
         return f"{verb[:1].upper()}{verb[1:]} ({noun})"
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction=direction)
+        method = self.method.upper()
+        rule = access.view_rule(self.view, getattr(self.view, "action", None))
+        public = rule == access.PUBLIC or getattr(self.view, "authentication_classes", None) == []
+        extra = {}
+        if method in ("POST", "PUT", "PATCH") or self._get_filter_parameters() or self.get_override_parameters():
+            extra["400"] = _response("the input is invalid: each field names its problem", VALIDATION)
+        if not public:
+            extra["401"] = _response("no token, or a bad or expired one (send `Authorization: Token ...`)", DETAIL)
+            extra["403"] = _response("the token or session is valid but lacks the role for this object", DETAIL)
+        if "{" in self.path or method != "GET":
+            # a path id, or an id in the body or query, that names no object this user may see
+            extra["404"] = _response("no such object, or not one this user may see", DETAIL)
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            extra["409"] = _response("the object's current state does not allow this now", DETAIL)
+        if getattr(self.view, "throttle_classes", None):
+            extra["429"] = _response("too many requests from this client: retry after `Retry-After` seconds",
+                                     DETAIL)
+        # gunicorn (and most proxies) refuse a request line over ~4 KB before the app sees it
+        extra["414"] = {"description": "the URL (path and query) is too long for the server"}
+        for code, response in extra.items():
+            responses.setdefault(code, response)
+        return responses

@@ -19,8 +19,14 @@ def _artifacts_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Pending-job marks and throttle counters never leak from one test into the next."""
+def _fresh_cache(request):
+    """Throttle counters and pending-job marks live in the shared (database) cache: each test that
+    uses the database starts with an empty one."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
     from django.core.cache import cache
 
     cache.clear()

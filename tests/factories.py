@@ -111,13 +111,30 @@ def member(pool_: Pool, username: str | None = None, state: str = PoolMembership
 
 
 def pool_admin(pool_: Pool | None = None, username: str | None = None, email: str = "admin@example.org"):
-    """A user in the "pool admins" group, listed as an admin of ``pool_`` when given."""
-    from evaluators.roles import POOL_ADMINS, role_grant
+    """A pool manager (the "pool managers" group), listed as a manager of ``pool_`` when given."""
+    from parity.access import POOL_MANAGERS, role_grant
 
     user = UserFactory(**({"username": username} if username else {}), email=email)
-    role_grant(user=user, role=POOL_ADMINS)
-    if pool_ is not None:
-        pool_.admins.add(user)
+    role_grant(user=user, role=POOL_MANAGERS, obj=pool_)
+    return user
+
+
+def admin_user(username: str | None = None, **fields):
+    """A platform admin: the "admins" group (not is_staff, which grants nothing by itself)."""
+    from parity.access import ADMINS, role_grant
+
+    user = UserFactory(**({"username": username} if username else {}), **fields)
+    role_grant(user=user, role=ADMINS)
+    return user
+
+
+def role_user(role: str, obj=None, username: str | None = None, **fields):
+    """A user holding ``role`` on ``obj`` (a Project for project managers, a Pool for pool managers and
+    reviewers), through parity.access.role_grant."""
+    from parity.access import role_grant
+
+    user = UserFactory(**({"username": username} if username else {}), **fields)
+    role_grant(user=user, role=role, obj=obj)
     return user
 
 

@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "rules",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,6 +55,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes first (counts failures, refuses locked-out logins), then the object rules of parity.access,
+# then Django's model permissions (used by the admin).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "parity.urls"
@@ -113,20 +127,71 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- shared cache, proxies, abuse limits ------------------------------------------------------
+# The cache is shared by every process (the database by default, Redis via CACHE_URL): throttles
+# and lockouts counted per process would let N workers accept N times the limit.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="dbcache://parity_cache"),
+}
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored and
+# the socket's address is the client (anyone can send the header; only proxies you run are trusted).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REPORT_THROTTLE_RATE = env.str("REPORT_THROTTLE_RATE", default="10/hour")
+# Longest item, report or guideline text accepted (characters); longer is a clear error, not a 20 MB row.
+PARITY_MAX_TEXT_LENGTH = env.int("PARITY_MAX_TEXT_LENGTH", default=10_000)
+
+# --- login throttling (django-axes) ----------------------------------------------------------
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- personal API tokens (django-rest-knox: stored hashed, shown once, with an expiry) -----------
+KNOX_TOKEN_MODEL = "evaluators.PersonalToken"
+# knox's own migrations would create its (swapped-out) AuthToken table anyway; without them, Django
+# creates no table for a swapped model.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DEFAULT_DAYS", default=90)),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=20),
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Guideline images: the site itself plus these origins (e.g. "https://images.example.org").
+GUIDELINE_IMAGE_ORIGINS = env.list("GUIDELINE_IMAGE_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *GUIDELINE_IMAGE_ORIGINS],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
 LOGIN_URL = "evaluators:login"
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its "WWW-Authenticate: Token" makes a missing or bad token a 401, not a 403.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "parity.schema.SummarisedAutoSchema",
+    # Every API view declares its rule per action (parity.access.ActionRules); none means refused.
+    "DEFAULT_PERMISSION_CLASSES": ["parity.access.ActionRules"],
+    "DEFAULT_SCHEMA_CLASS": "parity.schema.ParityAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "parity.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"reports": env.str("REPORT_THROTTLE_RATE", default="10/hour")},
+    "DEFAULT_THROTTLE_RATES": {"reports": REPORT_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parity API",
@@ -160,7 +225,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    # Redis/SQS: an unacked message (acks_late) comes back after this; it must outlast the longest run
+    # (CELERY_TASK_TIME_LIMIT), or a live run would be delivered twice. A dead worker's run is taken
+    # over much sooner by learner.recover_stalled_runs, not by this timeout.
+    else {"visibility_timeout": env.int("CELERY_TASK_TIME_LIMIT", default=6 * 60 * 60) + 600}
 )
 for _key in ("data_folder_in", "processed_folder", "control_folder"):
     _folder = CELERY_BROKER_TRANSPORT_OPTIONS.get(_key)
@@ -194,8 +262,17 @@ LEARNER_BACKBONE = env.str("LEARNER_BACKBONE", default="parity-tiny")
 # Queue for training and scoring runs: "gpu" once GPU workers listen on it.
 LEARNER_TRAINING_QUEUE = env.str("LEARNER_TRAINING_QUEUE", default="default")
 LEARNER_RETRAIN_MIN_NEW_LABELS = env.int("LEARNER_RETRAIN_MIN_NEW_LABELS", default=50)
-# A RUNNING training run whose heartbeat is older than this was left by a dead worker and may be taken over.
-LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
+# Crash recovery (learner.recovery): a training run beats every LEARNER_HEARTBEAT_SECONDS; one silent for
+# LEARNER_TAKEOVER_SECONDS was left by a dead worker, and the beat task (every
+# LEARNER_RECOVERY_INTERVAL_SECONDS) hands it to another worker: taken over within about 2 minutes.
+LEARNER_HEARTBEAT_SECONDS = env.int("LEARNER_HEARTBEAT_SECONDS", default=15)
+LEARNER_TAKEOVER_SECONDS = env.int("LEARNER_TAKEOVER_SECONDS", default=env.int("LEARNER_RUN_LEASE_SECONDS", default=90))
+LEARNER_RECOVERY_INTERVAL_SECONDS = env.int("LEARNER_RECOVERY_INTERVAL_SECONDS", default=30)
+if LEARNER_HEARTBEAT_SECONDS * 3 > LEARNER_TAKEOVER_SECONDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LEARNER_TAKEOVER_SECONDS must be at least 3 heartbeats (LEARNER_HEARTBEAT_SECONDS), "
+                               "or a slow database write would hand a live run to a second worker")
 
 # Aggregation runs after the submitting request, one coalesced job per project × language: the job waits
 # AGGREGATION_DELAY_S so that a burst of submissions shares one Dawid–Skene fit; the pending mark expires

@@ -11,6 +11,16 @@ if not SECRET_KEY:
         "random value (python -c 'from django.core.management.utils import get_random_secret_key as g; "
         "print(g())') before starting Parity."
     )
+_EXAMPLE_KEYS = {"change-me-to-a-long-random-value"}
+_example = BASE_DIR / ".env.example"  # noqa: F405
+if _example.exists():
+    _EXAMPLE_KEYS |= {line.split("=", 1)[1].strip() for line in _example.read_text().splitlines()
+                      if line.startswith("SECRET_KEY=")}
+if SECRET_KEY in _EXAMPLE_KEYS or SECRET_KEY.startswith("django-insecure-") or "change-me" in SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the example value from .env.example (or another placeholder): anyone can read it and "
+        "sign sessions and password-reset links. Export a long random value instead."
+    )
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

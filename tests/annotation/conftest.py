@@ -4,8 +4,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import pytest
-from django.core.cache import cache
 from django.test import TestCase
 
 from annotation.models import Project
@@ -45,8 +43,3 @@ def label_next(user, label: str, project=None):
                                  idempotency_key=uuid.uuid4().hex, time_spent_ms=1000)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # throttling state lives in the cache
-    yield
-    cache.clear()

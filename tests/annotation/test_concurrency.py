@@ -113,3 +113,25 @@ def test_racing_retries_of_one_submission_store_one_annotation():
     assert len(set(results)) == 1
     assert Annotation.objects.filter(evaluator=user).count() == 1
     assert Item.objects.get(project=setup.project).annotation_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_uploads_at_once_store_once_and_refuse_the_others(tmp_path):
+    from annotation.importing import ImportBusy, items_import
+
+    _require_postgresql()
+    setup = make_setup(overlap=1, evaluators=1, items=0)
+    path = tmp_path / "same.csv"
+    path.write_text("text,language\n" + "".join(f"sentence {n},hau_Latn\n" for n in range(3000)))
+    results, busy = [], []
+
+    def upload():
+        try:
+            results.append(items_import(project=setup.project, path=path))
+        except ImportBusy as exc:
+            busy.append(exc)
+
+    errors = _run_threads(upload, [()] * 3)
+    assert not errors, errors  # no IntegrityError, no 500
+    assert Item.objects.filter(project=setup.project).count() == 3000
+    assert [r.created for r in results] == [3000] and len(busy) == 2

@@ -13,7 +13,7 @@ from annotation.importing import items_import
 from annotation.models import Item
 from annotation.services import agreement_snapshot_record, review_override
 from tests.annotation.conftest import label_next, make_setup
-from tests.factories import ItemFactory, ProjectFactory, UserFactory
+from tests.factories import ItemFactory, ProjectFactory, admin_user
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_jsonl_has_only_approved_labels_with_provenance(labelled, tmp_path):
 
 def test_csv_round_trip_equals_jsonl(labelled, tmp_path):
     tie = Item.objects.get(project=labelled.project, external_id="x2")
-    review_override(item=tie, label="health", reviewer=UserFactory(is_staff=True))
+    review_override(item=tie, label="health", reviewer=admin_user(is_staff=True))
     export_labels(project=labelled.project, fmt="jsonl", out=tmp_path / "a.jsonl")
     export_labels(project=labelled.project, fmt="csv", out=tmp_path / "a.csv")
     from_jsonl = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
@@ -84,7 +84,7 @@ def test_api_streams_csv_and_jsonl_for_staff(labelled):
     url = f"/api/projects/{labelled.project.slug}/export/"
     client.force_authenticate(labelled.evaluators[0])
     assert client.get(url).status_code == 403
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(admin_user(is_staff=True))
     response = client.get(url, {"file_format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content).decode()
@@ -92,3 +92,57 @@ def test_api_streams_csv_and_jsonl_for_staff(labelled):
     response = client.get(url)
     rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert len(rows) == 2
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "'=quoted"]
+
+
+@pytest.fixture
+def formula_items():
+    """Approved items whose text (and external id) a spreadsheet would run as a formula."""
+    from tests.factories import approve
+
+    setup = make_setup(overlap=1, evaluators=1)
+    for n, text in enumerate(FORMULAS):
+        approve(ItemFactory(project=setup.project, language=setup.lang, text=text, external_id=f"=cmd|{n}"),
+                "sports")
+    approve(ItemFactory(project=setup.project, language=setup.lang, text="plain 'tis", external_id="ok"), "sports")
+    return setup
+
+
+def _cells(text: str, delimiter: str) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _assert_no_live_formula(rows):
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", f"live formula cell {cell!r}"
+
+
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_command_neutralises_formula_cells_and_reads_back_exactly(formula_items, tmp_path, fmt, delimiter):
+    out = tmp_path / f"labels.{fmt}"
+    admin_user(username="ops")
+    call_command("export_labels", project=formula_items.project.slug, format=fmt, out=str(out))
+    rows = _cells(out.read_text(encoding="utf-8"), delimiter)
+    _assert_no_live_formula(rows)
+    texts = {row[rows[0].index("text")] for row in rows[1:]}
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in texts and "plain 'tis" in texts
+    if fmt == "csv":
+        with out.open(encoding="utf-8", newline="") as handle:
+            restored = {row["text"] for row in read_csv_export(handle)}
+        assert restored == {*FORMULAS, "plain 'tis"}
+
+
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_api_neutralises_formula_cells(formula_items, fmt, delimiter):
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    response = client.get(f"/api/projects/{formula_items.project.slug}/export/?file_format={fmt}")
+    assert response.status_code == 200
+    rows = _cells(b"".join(response.streaming_content).decode(), delimiter)
+    assert len(rows) == len(FORMULAS) + 2
+    _assert_no_live_formula(rows)

@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 
 from annotation.importing import ImportFileError, items_import
 from annotation.models import Item
+from parity.access import PROJECT_MANAGERS
 from tests.annotation.conftest import make_setup
-from tests.factories import ItemFactory, UserFactory, language
+from tests.factories import ItemFactory, ProjectFactory, admin_user, language, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -123,18 +124,24 @@ def test_large_file_is_inserted_in_batches(tmp_path, django_assert_max_num_queri
 def test_cli_reports_rows_and_exit_status(tmp_path, capsys):
     setup = make_setup()
     good = write(tmp_path, "good.csv", "text,language\nhello there,hau_Latn\n")
-    call_command("import_items", str(good), "--project", setup.project.slug, "--no-progress")
+    manager = role_user(PROJECT_MANAGERS, setup.project, username="manager")
+    outsider = role_user(PROJECT_MANAGERS, ProjectFactory(), username="outsider")
+    with pytest.raises(CommandError, match="--as USERNAME"):
+        call_command("import_items", str(good), "--project", setup.project.slug, "--no-progress")
+    with pytest.raises(CommandError, match="outsider lacks annotation.manage_project"):
+        call_command("import_items", str(good), "--project", setup.project.slug, "--as", outsider.username)
+    call_command("import_items", str(good), "--project", setup.project.slug, "--no-progress", "--as", manager.username)
     assert "1 item(s) imported" in capsys.readouterr().out
     bad = write(tmp_path, "bad.csv", "text,language\n,hau_Latn\n")
     with pytest.raises(CommandError) as caught:
-        call_command("import_items", str(bad), "--project", setup.project.slug, "--no-progress")
+        call_command("import_items", str(bad), "--project", setup.project.slug, "--no-progress", "--as", "manager")
     assert caught.value.returncode == 2
     assert "row 2: empty text" in capsys.readouterr().err
 
 
 def test_api_upload_staff_only_and_lists_errors(tmp_path):
     setup = make_setup()
-    staff = UserFactory(is_staff=True)
+    staff = admin_user(is_staff=True)
     client = APIClient()
     url = f"/api/projects/{setup.project.slug}/import/"
     client.force_authenticate(setup.evaluators[0])

@@ -10,7 +10,7 @@ from annotation.models import Item, Report
 from annotation.selectors import report_by_reference
 from annotation.services import report_accept, report_create, report_mark_duplicate, report_reject
 from tests.annotation.conftest import make_setup
-from tests.factories import UserFactory
+from tests.factories import admin_user
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_api_is_throttled_per_client(setup, settings):
 
 def test_accept_creates_a_high_priority_item(setup):
     report = report_create(**VALID)
-    staff = UserFactory(is_staff=True)
+    staff = admin_user(is_staff=True)
     item = report_accept(report=report, actor=staff)
     assert item.project == setup.project and item.source == Item.Source.REPORT
     assert item.priority >= 100 and item.prelabel == "politics"
@@ -102,7 +102,7 @@ def test_reject_and_duplicate(setup):
 
 
 def test_admin_triage_actions(setup, client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = admin_user(is_staff=True)
     client.force_login(staff)
     reports = [report_create(**{**VALID, "input_text": t}) for t in ("one", "two")]
     response = client.post("/admin/annotation/report/", {

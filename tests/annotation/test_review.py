@@ -20,7 +20,7 @@ from evaluators.models import Pool
 from evaluators.services import guideline_draft, guideline_publish
 from learner.selectors import approved_labels
 from tests.annotation.conftest import label_next, make_setup
-from tests.factories import ItemFactory, UserFactory
+from tests.factories import ItemFactory, admin_user
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_tie_goes_to_adjudication_and_reviewer_decides():
     item = vote(setup, ["sports", "health"])
     assert (item.status, item.review_reason, item.proposed_label) == ("adjudication", "tie", "")
     assert not approved_labels(project=setup.project, language=setup.lang).exists()  # never trained on
-    reviewer = UserFactory(is_staff=True)
+    reviewer = admin_user(is_staff=True)
     with pytest.raises(ValidationError, match="choose one"):
         review_approve(item=item, reviewer=reviewer)
     approved = adjudication_resolve(item=item, label="health", reviewer=reviewer)
@@ -101,7 +101,7 @@ def test_low_confidence_goes_to_review_and_reviewer_approves_the_proposal():
     setup = make_setup(min_confidence=0.9)
     item = vote(setup, ["sports", "sports", "health"])
     assert item.status == "adjudication" and item.review_reason.startswith("low confidence")
-    reviewer = UserFactory(is_staff=True)
+    reviewer = admin_user(is_staff=True)
     approved = review_approve(item=item, reviewer=reviewer, comment="fine")
     assert (approved.label, approved.method, approved.approved_by) == ("sports", "majority", reviewer)
     assert list(item.label_history.values_list("action", flat=True)) == ["approve"]
@@ -117,7 +117,7 @@ def test_accuracy_floor_rule_needs_good_control_answers():
 def test_override_changes_an_approved_label_and_keeps_the_old_one():
     setup = make_setup()
     item = vote(setup, ["sports", "sports", "sports"])
-    reviewer = UserFactory(is_staff=True)
+    reviewer = admin_user(is_staff=True)
     review_override(item=item, label="politics", reviewer=reviewer, comment="about the minister")
     history = list(item.label_history.values_list("action", "previous_label", "label"))
     assert history == [("auto", "", "sports"), ("override", "sports", "politics")]
@@ -191,7 +191,7 @@ def test_review_api_is_staff_only():
     client = APIClient()
     client.force_authenticate(setup.evaluators[0])
     assert client.get("/api/review/").status_code == 403
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(admin_user(is_staff=True))
     queue = client.get("/api/review/").json()["results"]
     assert [row["id"] for row in queue] == [item.pk]
     assert sorted(v["label"] for v in queue[0]["votes"]) == ["health", "sports"]

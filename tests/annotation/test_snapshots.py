@@ -8,7 +8,7 @@ from annotation.agreement import agreement_report
 from annotation.models import AgreementSnapshot, Annotation
 from annotation.services import agreement_snapshot_record
 from tests.annotation.conftest import label_next, make_setup
-from tests.factories import ItemFactory, UserFactory
+from tests.factories import ItemFactory, UserFactory, admin_user
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_a_snapshot_is_recorded_after_aggregation(django_capture_on_commit_callb
 def test_time_series_api():
     setup = make_setup(overlap=2, evaluators=2)
     annotate(setup, [["sports", "sports"]])
-    staff = UserFactory(is_staff=True)
+    staff = admin_user(is_staff=True)
     client = APIClient()
     client.force_authenticate(staff)
     url = f"/api/projects/{setup.project.slug}/agreement/"

@@ -91,6 +91,8 @@ def test_roles_are_groups_with_permissions():
     user = f.UserFactory()
     assert not is_pool_admin(user) and not is_reviewer(user)
     role_grant(user=user, role=REVIEWERS)
+    assert not is_reviewer(user)  # the group alone reviews nothing: it needs a project × language
+    role_grant(user=user, role=REVIEWERS, obj=pool)
     assert is_reviewer(user)
     admin = f.pool_admin(pool)
     assert is_pool_admin(admin) and is_pool_admin(admin, pool) and not is_pool_admin(admin, other_pool)

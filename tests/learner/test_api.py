@@ -1,16 +1,18 @@
 """The learner API: admins only; asking for a sampling round feeds the assignment queue."""
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
 from learner.models import SamplingRun
-from tests.factories import UserFactory, learner_project
+from tests.factories import UserFactory, admin_user, learner_project
 
 pytestmark = pytest.mark.django_db
 
 
 def admin_client() -> APIClient:
     client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(admin_user(is_staff=True))
     return client
 
 
@@ -42,3 +44,13 @@ def test_sample_now_is_admin_only():
     client.force_authenticate(UserFactory())
     assert client.post("/api/sampling-runs/", {"project": project.slug, "budget": 5}).status_code == 403
     assert APIClient().get("/api/sampling-runs/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("slug", ["a\x00b", "\ud9c5\udfae", 12, ["x"], "x" * 300])
+@pytest.mark.parametrize("url", ["/api/training-runs/", "/api/sampling-runs/"])
+def test_project_values_no_slug_can_be_are_400(url, slug):
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    body = json.dumps({"project": slug, "budget": 1}, ensure_ascii=True)
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400 and "project" in response.json()

@@ -21,7 +21,7 @@ from learner.services import (
 )
 from learner.tasks import retrain_due as retrain_due_task
 from learner.tasks import train_model
-from tests.factories import approve, language, learner_project
+from tests.factories import UserFactory, admin_user, approve, language, learner_project
 
 pytestmark = pytest.mark.django_db
 
@@ -193,11 +193,14 @@ def test_beat_schedule_exists_and_is_editable():
 def test_retrain_command_trains_with_a_progress_bar():
     project, _ = learner_project(labeled=20)
     out, err = io.StringIO(), io.StringIO()
-    call_command("retrain", project=project.slug, language=["hau_Latn"], stdout=out, stderr=err)
+    with pytest.raises(CommandError, match="lacks annotation.manage_project"):
+        call_command("retrain", project=project.slug, acting_user=UserFactory(username="nobody").username)
+    admin_user(username="ops")
+    call_command("retrain", project=project.slug, language=["hau_Latn"], stdout=out, stderr=err, acting_user="ops")
     assert "hau_Latn: v" in out.getvalue() and "champion" in out.getvalue()
     assert "100%" in err.getvalue()
     with pytest.raises(CommandError, match="no language"):
-        call_command("retrain", project=project.slug, language=["yor_Latn"], stdout=out, stderr=err)
+        call_command("retrain", project=project.slug, language=["yor_Latn"], stdout=out, stderr=err, acting_user="ops")
 
 
 def test_export_model_writes_a_standalone_folder(tmp_path):

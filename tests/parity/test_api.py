@@ -1,6 +1,5 @@
 """The API asks for authentication everywhere and documents itself."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -18,9 +17,11 @@ def test_anonymous_requests_are_refused(url):
 
 def test_token_auth_works():
     user = UserFactory()
-    token = Token.objects.create(user=user)
+    from parity.tokens import personal_token_create
+
+    _, token = personal_token_create(user=user, name="test", days=1)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/assignments/").status_code == 200
 
 
@@ -71,3 +72,22 @@ def test_every_operation_has_a_summary():
     summaries = {f"{method} {path}": op["summary"] for method, path, op in operations}
     assert summaries["POST /api/assignments/next/"] == "Get my next item to annotate"
     assert summaries["GET /api/projects/"] == "List projects"
+
+
+def test_unrouted_api_paths_are_json_404():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    response = client.get("/api/review/1.5/history/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("query", ["limit=80027154289262876144943130214400&offset=-97742",
+                                   "limit=5&offset=99999999999999999999999999", "limit=-1", "offset=abc"])
+def test_huge_or_bad_pagination_is_bounded_not_a_500(query):
+    from tests.factories import admin_user
+
+    client = APIClient()
+    client.force_authenticate(admin_user())
+    response = client.get(f"/api/model-versions/?{query}")
+    assert response.status_code == 200 and response.json()["results"] == []

@@ -38,3 +38,19 @@ def test_local_settings_generate_an_ignored_secret_key(tmp_path):
     assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
     ignored = subprocess.run(["git", "check-ignore", "var/secret_key"], cwd=ROOT, capture_output=True)
     assert ignored.returncode == 0
+
+
+def test_production_refuses_the_example_secret_key():
+    example = next(line.split("=", 1)[1] for line in (ROOT / ".env.example").read_text().splitlines()
+                   if line.startswith("SECRET_KEY="))
+    for key in (example, "django-insecure-" + "x" * 50):
+        result = _manage("check", DJANGO_SETTINGS_MODULE="parity.settings.production", SECRET_KEY=key,
+                         ALLOWED_HOSTS="parity.example.org")
+        assert result.returncode != 0 and "example value" in result.stderr
+
+
+def test_production_sends_a_content_security_policy_without_inline_script():
+    from django.conf import settings
+
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    assert directives["script-src"] == ["'self'"] and "'unsafe-inline'" not in directives["default-src"]

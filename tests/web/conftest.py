@@ -31,7 +31,11 @@ def evaluator(project, hausa):
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user(username="boss", password="pw-for-tests", is_staff=True)
+    from parity.access import ADMINS, role_grant
+
+    user = get_user_model().objects.create_user(username="boss", password="pw-for-tests", is_staff=True)
+    role_grant(user=user, role=ADMINS)
+    return user
 
 
 @pytest.fixture

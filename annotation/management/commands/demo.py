@@ -63,7 +63,13 @@ class Command(BaseCommand):
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@localhost", passwords["admin"])
         if not user_model.objects.filter(username="reviewer").exists():
-            user_model.objects.create_user("reviewer", password=passwords["reviewer"], is_staff=True)
+            # A reviewer of every demo language, and nothing more: is_staff opens the admin login,
+            # the reviewer role lets them decide items; neither lets them train, promote or publish.
+            from parity.access import REVIEWERS, role_grant
+
+            reviewer = user_model.objects.create_user("reviewer", password=passwords["reviewer"], is_staff=True)
+            for pool in workspace.project.pools.all():
+                role_grant(user=reviewer, role=REVIEWERS, obj=pool)
         path = credentials_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(passwords, indent=2))

@@ -1,4 +1,4 @@
-"""``manage.py export_labels --project SLUG --format jsonl|csv|hf --out PATH [--language hau_Latn]``."""
+"""``manage.py export_labels --project SLUG --format jsonl|csv|tsv|hf --out PATH [--language hau_Latn]``."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True)
         parser.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
-        parser.add_argument("--out", required=True, help="a file for jsonl/csv, a folder for hf")
+        parser.add_argument("--out", required=True, help="a file for jsonl/csv/tsv, a folder for hf")
         parser.add_argument("--language", help="only this language, e.g. hau_Latn")
 
     def handle(self, *args, **options):

@@ -1,4 +1,4 @@
-"""``manage.py import_items FILE --project SLUG [--format csv|tsv|jsonl|labelstudio]``.
+"""``manage.py import_items FILE --project SLUG --as USERNAME [--format csv|tsv|jsonl|labelstudio]``.
 
 Validates the whole file first (every bad row is listed, nothing is stored), then imports it in
 batches inside one transaction with a progress bar. Exit status 2 for a rejected file.
@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotation.importing import FORMATS, ImportFileError, items_import
+from annotation.importing import FORMATS, ImportBusy, ImportFileError, items_import
 from annotation.models import Project
+from parity import access
 
 
 class Command(BaseCommand):
@@ -21,11 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, help="project slug")
         parser.add_argument("--format", choices=FORMATS, help="default: from the file extension")
         parser.add_argument("--no-progress", action="store_true")
+        access.add_acting_user_argument(parser)
 
     def handle(self, *args, **options):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project with slug {options['project']!r}")
+        access.acting_user(options, access.MANAGE_PROJECT, project)
         bars: list[tqdm] = []
 
         def progress(stage: str, total: int | None):
@@ -43,6 +46,8 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"{len(exc.errors)} bad row(s): nothing was imported", returncode=2) from exc
+        except ImportBusy as exc:
+            raise CommandError(str(exc), returncode=3) from exc
         except (ValidationError, OSError) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)])), returncode=2) from exc
         finally:

@@ -9,6 +9,7 @@ from evaluators.models import Language
 from learner.backends import BackendError
 from learner.models import Backend, RunStatus
 from learner.services import training_run_create, training_run_execute
+from parity import access
 
 
 def language_by_tag(project: Project, tag: str) -> Language:
@@ -32,6 +33,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="project slug")
+        access.add_acting_user_argument(parser)
         parser.add_argument("--language", action="append", default=[],
                             help="language tag such as hau_Latn (repeatable; default: all the project's languages)")
         parser.add_argument("--backend", choices=Backend.values, default="ngram")
@@ -41,6 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         project = project_by_slug(options["project"])
+        access.acting_user(options, access.MANAGE_PROJECT, project)
         languages = [language_by_tag(project, tag) for tag in options["language"]] or None
         config = {}
         if options["epochs"]:
