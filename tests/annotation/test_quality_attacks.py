@@ -234,7 +234,7 @@ def test_the_same_idempotency_key_with_another_label_is_a_409():
 
 def test_a_language_below_capacity_is_reported_and_still_approves_when_configured():
     setup = make_setup(overlap=3, evaluators=2, items=3)
-    staff = f.UserFactory(is_staff=True)
+    staff = f.admin_user()
     health = api(staff).get(f"/api/projects/{setup.project.slug}/health/")
     assert health.status_code == 200
     row = next(r for r in health.json()["languages"] if r["language"] == setup.lang.tag)

@@ -19,9 +19,10 @@ from rest_framework.test import APIClient
 
 from annotation.models import Assignment, Item
 from annotation.services import annotation_submit, assignment_next, assignments_window
-from evaluators.roles import REVIEWERS, role_grant
+from evaluators.models import Pool
+from parity.access import REVIEWERS
 from tests.annotation.conftest import make_setup
-from tests.factories import ItemFactory, UserFactory
+from tests.factories import ItemFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +53,7 @@ def _world(scale: int) -> World:
         with TestCase.captureOnCommitCallbacks(execute=True):
             annotation_submit(evaluator=annotator, assignment_id=lease.pk, label="politics",
                               idempotency_key=uuid.uuid4().hex)
-    reviewer = UserFactory(is_staff=True)
-    role_grant(user=reviewer, role=REVIEWERS)
+    reviewer = role_user(REVIEWERS, Pool.objects.get(project=setup.project, language=setup.lang))
     waiting = Item.objects.filter(project=setup.project, status=Item.Status.ADJUDICATION).order_by("id").first()
     assert waiting is not None
     return World(setup=setup, annotator=annotator, reviewer=reviewer, waiting=waiting)
@@ -194,12 +194,12 @@ CASES = {
 
 EXPECTED = {
     # annotator
-    "dashboard": 12, "workspace": 49, "assignment page": 19,
-    "web submit": 50, "web skip": 39, "web flag": 43, "web release": 8,  # answer + refill of the window
+    "dashboard": 15, "workspace": 58, "assignment page": 28,
+    "web submit": 56, "web skip": 45, "web flag": 49, "web release": 8,  # answer + refill of the window
     "api next": 17, "api submit": 20, "api assignments": 2, "api annotations": 3, "api memberships": 10,
-    # reviewer
-    "review page": 7, "review resolve": 11, "api review list": 3, "api review override": 9,
-    "api review history": 2,
+    # reviewer (the role is checked on the object: project × language)
+    "review page": 11, "review resolve": 14, "api review list": 6, "api review override": 12,
+    "api review history": 5,
 }
 
 
