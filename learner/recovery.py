@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from learner.models import ModelVersion, RunStatus, TrainingRun
@@ -74,7 +74,6 @@ def training_runs_recover() -> list[int]:
     from learner.services import training_queue
     from learner.tasks import train_model
 
-    close_old_connections()
     ids = list(stalled_runs().values_list("pk", flat=True))
     queue = training_queue() if ids else None
     for run_id in ids:

@@ -64,7 +64,10 @@ def test_sigkilled_worker_run_is_taken_over_and_finishes_once(postgres_db, redis
     for lang in langs:
         _approved_items(project, lang, n=48)
     every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
-    PeriodicTask.objects.filter(task="learner.recover_stalled_runs").update(interval=every)
+    # The migration's schedule row, every 2 s here (re-created: earlier transactional tests flush the tables).
+    PeriodicTask.objects.update_or_create(
+        name="learner: take over training runs whose worker stopped",
+        defaults={"task": "learner.recover_stalled_runs", "interval": every, "enabled": True})
     run = training_run_create(project=project, languages=langs, backend="transformer", dispatch=False,
                               config={"transformer": {"epochs": 60}})
 
