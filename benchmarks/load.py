@@ -81,7 +81,6 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 def seed(*, items: int, users: int, overlap: int) -> dict:
     """A project, one language, ``users`` qualified evaluators who acknowledged the guideline."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
     from tqdm import tqdm
 
     from annotation.services import NewItem, items_create, project_create
@@ -93,6 +92,7 @@ def seed(*, items: int, users: int, overlap: int) -> dict:
         language_get_or_create,
         pool_get_or_create,
     )
+    from parity.tokens import personal_token_create
 
     language = language_get_or_create(code="hau", script="Latn")
     project = project_create(name="Load test", slug="load", labels=LABELS, languages=[language], overlap=overlap)
@@ -111,7 +111,7 @@ def seed(*, items: int, users: int, overlap: int) -> dict:
         user = get_user_model().objects.create_user(username=f"load-{n:03d}")  # token only: no password hashing
         PoolMembership.objects.create(pool=pool, user=user, state=PoolMembership.State.QUALIFIED)
         guideline_acknowledge(user=user, version=version)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(personal_token_create(user=user, name="load benchmark", days=1)[1])
     return {"project": project.slug, "tokens": tokens, "overlap": overlap}
 
 
