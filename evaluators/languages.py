@@ -75,11 +75,11 @@ def bcp47(code: str, script: str = "", region: str = "") -> str:
         tag = language
         if script and langcodes.Language.get(language).maximize().script != script:
             tag = f"{tag}-{script}"
-        if region:
+        if re.fullmatch(r"[A-Za-z]{2}|[0-9]{3}", region or ""):  # a free-text dialect name is no subtag
             tag = f"{tag}-{region}"
         return langcodes.standardize_tag(tag)
     except (ValueError, LookupError, langcodes.tag_parser.LanguageTagError):
-        return "-".join(part for part in (code, script, region) if part)
+        return "-".join(part for part in (code, script) if part)
 
 
 def autonym(code: str, fallback: str = "") -> str:
