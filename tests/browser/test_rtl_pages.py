@@ -64,8 +64,9 @@ def _setup():
     pool = Pool.objects.get(project=project, language=urdu)
     learner = UserFactory(username="nadia")
     membership_invite(pool=pool, user=learner)
-    calibration_round_create(pool=pool, items=[GoldItem(text="ٹیم نے میچ جیت لیا۔", reference_label="sports"),
-                                               GoldItem(text="پارلیمان نے قانون منظور کیا۔", reference_label="politics")])
+    gold = [GoldItem(text="ٹیم نے میچ جیت لیا۔", reference_label="sports"),
+            GoldItem(text="پارلیمان نے قانون منظور کیا۔", reference_label="politics")]
+    calibration_round_create(pool=pool, items=gold)
     get_user_model().objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
     return project, pool
 
