@@ -189,7 +189,7 @@ def assignment_skip(*, evaluator: AbstractBaseUser, assignment_id: int, reason: 
     if assignment.status != Assignment.Status.ACTIVE:
         raise ValidationError(
             gettext("assignment %(assignment_id)s is %(assignment_status)s, it cannot be skipped")
-            % {"assignment_id": assignment_id, "assignment_status": assignment.status}
+            % {"assignment_id": assignment_id, "assignment_status": assignment.get_status_display().lower()}
         )
     _release(assignment, status=Assignment.Status.SKIPPED, reason=reason)
     return assignment
@@ -461,7 +461,7 @@ def annotation_submit(
     if assignment.status != Assignment.Status.ACTIVE:
         raise ValidationError(
             gettext("this assignment is %(assignment_status)s, not open for submission")
-            % {"assignment_status": assignment.status}
+            % {"assignment_status": assignment.get_status_display().lower()}
         )
     project = assignment.item.project
     _check_label(project, label)
@@ -1096,7 +1096,7 @@ def _triage_lock(report: Report) -> Report:
     if locked.status != Report.Status.NEW:
         raise ValidationError(
             gettext("report %(reference)s was already triaged (%(status)s)")
-            % {"reference": locked.reference, "status": locked.status}
+            % {"reference": locked.reference, "status": locked.get_status_display()}
         )
     return locked
 

@@ -204,7 +204,9 @@ def membership_qualify(
 def _reason_required(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(gettext("a reason is required to %(what)s a member") % {"what": what})
+        required = {"suspend": gettext("a reason is required to suspend a member"),
+                    "remove": gettext("a reason is required to remove a member")}
+        raise ValidationError(required[what])
     return reason
 
 
@@ -222,7 +224,7 @@ def membership_reinstate(
     if membership.state != State.SUSPENDED:
         raise TransitionError(
             gettext("only a suspended member can be reinstated (this one is %(membership_state)s)")
-            % {"membership_state": membership.state}
+            % {"membership_state": membership.get_state_display().lower()}
         )
     return membership_transition(membership=membership, to_state=State.QUALIFIED, actor=actor, reason=reason)
 
@@ -522,7 +524,7 @@ def _attempt_start(
     if membership.state not in (State.INVITED, State.CALIBRATING):
         raise CalibrationNotAllowed(
             gettext("a %(membership_state)s member cannot take a calibration attempt")
-            % {"membership_state": membership.state}
+            % {"membership_state": membership.get_state_display().lower()}
         )
     allowance = calibration_allowance(membership=membership, now=now)
     if allowance.left <= 0:
