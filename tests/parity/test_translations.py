@@ -22,7 +22,8 @@ from django.test import override_settings
 
 ROOT = Path(settings.BASE_DIR)
 LOCALES = [code for code, _ in settings.LANGUAGES if code != "en"]
-TEMPLATE_DIRS = ["templates", "annotation/templates", "evaluators/templates", "learner/templates", "parity/templates"]
+# Folders that hold no interface code (everything else at the top level is scanned, new apps included).
+NOT_CODE = {"tests", "benchmarks", "docs", "locale", "static", "staticfiles", "var", "build", "node_modules"}
 # Attributes whose values are read by people (or read out by screen readers).
 READ_ATTRIBUTES = {"placeholder", "title", "alt", "aria-label", "aria-description", "label"}
 # Names and symbols that are the same in every language.
@@ -30,11 +31,15 @@ UNTRANSLATED = {"Parity", "macro-F1", "α", "κ", "v", "s", "#", "×"}
 HOLE = "\x00"  # where a variable or a translated string stood
 
 
+def code_folders() -> list[Path]:
+    return sorted(p for p in ROOT.iterdir() if p.is_dir() and p.name not in NOT_CODE and not p.name.startswith("."))
+
+
 def templates() -> list[Path]:
-    found = []
-    for folder in TEMPLATE_DIRS:
-        found += sorted((ROOT / folder).rglob("*.html")) if (ROOT / folder).exists() else []
-    return found
+    found = sorted((ROOT / "templates").rglob("*.html"))
+    for folder in code_folders():
+        found += sorted(p for p in folder.rglob("templates/**/*.html"))
+    return sorted(set(found))
 
 
 def _flatten(source: str) -> str:
@@ -128,8 +133,8 @@ def extracted(tmp_path_factory):
     # makemessages writes next to the sources it finds (into ./locale when run from the project), so it
     # runs on a copy of the code: the committed catalogues are never touched by the test.
     tree = tmp_path_factory.mktemp("tree")
-    for folder in ["annotation", "evaluators", "learner", "parity", "templates"]:
-        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in code_folders():
+        shutil.copytree(folder, tree / folder.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (tree / "locale").mkdir()
     cwd = os.getcwd()
     os.chdir(tree)
