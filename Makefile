@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PARITY_PORT := $(PORT)
 
-.PHONY: run test install migrate demo lint clean-var
+.PHONY: run test install migrate demo lint clean-var messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest
+
+# Interface catalogues: extract every marked string into locale/*/django.po (file-only locations keep
+# merges quiet), then compile the .mo files, which are committed so a fresh clone needs no gettext.
+# Needs GNU gettext (apt-get install gettext). tests/parity/test_translations.py checks the result.
+LOCALES := fr sw ha am ur
+messages: install
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(LOCALES)) --add-location=file --no-obsolete \
+		-i 'tests/*' -i 'benchmarks/*' -i 'staticfiles/*' -i 'var/*' -i 'build/*' -i 'node_modules/*' -i 'docs/*'
+	$(BIN)/python manage.py compilemessages $(addprefix -l ,$(LOCALES))
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext
+
 from annotation.models import Item, Project
 from evaluators.models import GuidelineAcknowledgement, Language, Pool, PoolMembership
 from evaluators.selectors import guideline_current
@@ -86,21 +88,36 @@ class LanguageCapacity:
         if self.ok:
             return ""
         missing = self.overlap - self.capacity
-        steps = [f"invite and qualify {missing} more {self.language.name} evaluator(s)"]
+        language = self.language.name
+        steps = [ngettext("invite and qualify %(n)s more %(language)s evaluator",
+                          "invite and qualify %(n)s more %(language)s evaluators", missing)
+                 % {"n": missing, "language": language}]
         if self.suspended:
-            steps.append(f"review the {self.suspended} suspended member(s) and reinstate those who deserve it")
+            steps.append(ngettext("review the %(n)s suspended member and reinstate them if they deserve it",
+                                  "review the %(n)s suspended members and reinstate those who deserve it",
+                                  self.suspended) % {"n": self.suspended})
         if self.unacknowledged:
-            steps.append(f"ask the {self.unacknowledged} qualified member(s) who have not acknowledged the current "
-                         "guideline to do so")
+            steps.append(ngettext(
+                "ask the %(n)s qualified member who has not acknowledged the current guideline to do so",
+                "ask the %(n)s qualified members who have not acknowledged the current guideline to do so",
+                self.unacknowledged) % {"n": self.unacknowledged})
         if self.calibrating:
-            steps.append(f"{self.calibrating} member(s) still have to pass calibration")
-        steps.append(f"or lower this language's overlap to {max(1, self.capacity)} (pool overlap)")
+            steps.append(ngettext("%(n)s member still has to pass calibration",
+                                  "%(n)s members still have to pass calibration", self.calibrating)
+                         % {"n": self.calibrating})
+        steps.append(gettext("or lower this language's overlap to %(k)s (pool overlap)") % {"k": max(1, self.capacity)})
         if not self.project.aggregate_when_short:
-            steps.append("or let the project aggregate with the labels it can get ('aggregate when short')")
-        state = ("items of this language cannot complete and no label is approved" if self.stalled
-                 else f"items are aggregated with {self.effective_overlap} label(s) instead of {self.overlap}")
-        return (f"{self.language.name}: {self.capacity} evaluator(s) can serve an item but k={self.overlap}; "
-                f"{state}. To fix: " + "; ".join(steps) + ".")
+            steps.append(gettext("or let the project aggregate with the labels it can get ('aggregate when short')"))
+        if self.stalled:
+            state = gettext("items of this language cannot complete and no label is approved")
+        else:
+            state = ngettext("items are aggregated with %(n)s label instead of %(k)s",
+                             "items are aggregated with %(n)s labels instead of %(k)s", self.effective_overlap) % {
+                "n": self.effective_overlap, "k": self.overlap}
+        return ngettext("%(language)s: %(n)s evaluator can serve an item but k=%(k)s; %(state)s. To fix: %(steps)s.",
+                        "%(language)s: %(n)s evaluators can serve an item but k=%(k)s; %(state)s. To fix: %(steps)s.",
+                        self.capacity) % {"language": language, "n": self.capacity, "k": self.overlap,
+                                          "state": state, "steps": gettext("; ").join(steps)}
 
 
 def project_language_ids(project: Project) -> list[int]:

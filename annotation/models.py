@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def report_reference() -> str:
@@ -20,13 +21,13 @@ def report_reference() -> str:
 
 class Project(models.Model):
     class SchemaType(models.TextChoices):
-        NOMINAL = "nominal", "single choice"
-        ORDINAL = "ordinal", "rating scale"
-        INTERVAL = "interval", "numeric scale (equal steps)"
+        NOMINAL = "nominal", _("single choice")
+        ORDINAL = "ordinal", _("rating scale")
+        INTERVAL = "interval", _("numeric scale (equal steps)")
 
     class Aggregation(models.TextChoices):
-        MAJORITY = "majority", "majority vote"
-        DAWID_SKENE = "dawid_skene", "Dawid-Skene"
+        MAJORITY = "majority", _("majority vote")
+        DAWID_SKENE = "dawid_skene", _("Dawid-Skene")
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
@@ -35,9 +36,9 @@ class Project(models.Model):
     overlap = models.PositiveSmallIntegerField(default=3, help_text="Distinct evaluators per item (k)")
     aggregation = models.CharField(max_length=16, choices=Aggregation.choices, default=Aggregation.MAJORITY)
     class AutoApprove(models.TextChoices):
-        MAJORITY = "majority", "any strict majority"
-        UNANIMOUS = "unanimous", "unanimous only"
-        NEVER = "never", "always reviewed"
+        MAJORITY = "majority", _("any strict majority")
+        UNANIMOUS = "unanimous", _("unanimous only")
+        NEVER = "never", _("always reviewed")
 
     auto_approve = models.CharField(max_length=16, choices=AutoApprove.choices, default=AutoApprove.MAJORITY)
     auto_approve_accurate_only = models.BooleanField(
@@ -100,19 +101,19 @@ class Label(models.Model):
 
 class Item(models.Model):
     class Source(models.TextChoices):
-        IMPORT = "import"
-        REPORT = "report"
-        DEMO = "demo"
-        SIMULATION = "simulation"
+        IMPORT = "import", _("Import")
+        REPORT = "report", _("Report")
+        DEMO = "demo", _("Demo")
+        SIMULATION = "simulation", _("Simulation")
 
     class Split(models.TextChoices):
-        POOL = "pool", "annotation pool"
-        HELDOUT = "heldout", "held-out evaluation"
+        POOL = "pool", _("annotation pool")
+        HELDOUT = "heldout", _("held-out evaluation")
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        ADJUDICATION = "adjudication"
-        APPROVED = "approved"
+        OPEN = "open", _("Open")
+        ADJUDICATION = "adjudication", _("Adjudication")
+        APPROVED = "approved", _("Approved")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     public_id = models.UUIDField(
@@ -168,11 +169,11 @@ class Item(models.Model):
 
 class Assignment(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        SUBMITTED = "submitted"
-        SKIPPED = "skipped"
-        EXPIRED = "expired"
-        RELEASED = "released", "released (membership suspended or removed)"
+        ACTIVE = "active", _("Active")
+        SUBMITTED = "submitted", _("Submitted")
+        SKIPPED = "skipped", _("Skipped")
+        EXPIRED = "expired", _("Expired")
+        RELEASED = "released", _("released (membership suspended or removed)")
 
     public_id = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False,
@@ -201,10 +202,10 @@ class ItemFlag(models.Model):
     """An evaluator's note that an item cannot be labelled as it is."""
 
     class Reason(models.TextChoices):
-        WRONG_LANGUAGE = "wrong_language", "wrong language"
-        OFFENSIVE = "offensive"
-        UNREADABLE = "unreadable"
-        OTHER = "other"
+        WRONG_LANGUAGE = "wrong_language", _("wrong language")
+        OFFENSIVE = "offensive", _("Offensive")
+        UNREADABLE = "unreadable", _("Unreadable")
+        OTHER = "other", _("Other")
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="flags")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_flags")
@@ -264,9 +265,9 @@ class ApprovedLabel(models.Model):
     """The label training may use. Only rows here ever reach a learner."""
 
     class Method(models.TextChoices):
-        MAJORITY = "majority"
-        DAWID_SKENE = "dawid_skene"
-        REVIEW = "review"
+        MAJORITY = "majority", _("Majority")
+        DAWID_SKENE = "dawid_skene", _("Dawid Skene")
+        REVIEW = "review", _("Review")
 
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="approved_label")
     label = models.CharField(max_length=100)
@@ -286,10 +287,10 @@ class ApprovedLabelHistory(models.Model):
     """Every approval and every change of an approved label, never edited or deleted."""
 
     class Action(models.TextChoices):
-        AUTO = "auto", "auto-approved"
-        APPROVE = "approve", "approved by a reviewer"
-        OVERRIDE = "override", "overridden by a reviewer"
-        REOPEN = "reopen", "re-opened: annotations behind it were discarded"
+        AUTO = "auto", _("auto-approved")
+        APPROVE = "approve", _("approved by a reviewer")
+        OVERRIDE = "override", _("overridden by a reviewer")
+        REOPEN = "reopen", _("re-opened: annotations behind it were discarded")
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="label_history")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -364,17 +365,17 @@ class Report(models.Model):
     """A problem an end user saw in a model's output, in their language (public form, no login)."""
 
     class Category(models.TextChoices):
-        WRONG_LABEL = "wrong_label", "wrong answer or label"
-        WRONG_LANGUAGE = "wrong_language", "answered in the wrong language"
-        OFFENSIVE = "offensive", "offensive or harmful"
-        MEANINGLESS = "meaningless", "meaningless or unreadable"
-        OTHER = "other"
+        WRONG_LABEL = "wrong_label", _("wrong answer or label")
+        WRONG_LANGUAGE = "wrong_language", _("answered in the wrong language")
+        OFFENSIVE = "offensive", _("offensive or harmful")
+        MEANINGLESS = "meaningless", _("meaningless or unreadable")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        NEW = "new", "received"
-        ACCEPTED = "accepted", "accepted: queued for annotation"
-        REJECTED = "rejected"
-        DUPLICATE = "duplicate"
+        NEW = "new", _("received")
+        ACCEPTED = "accepted", _("accepted: queued for annotation")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate")
 
     reference = models.CharField(max_length=32, unique=True, default=report_reference, editable=False)
     language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="reports")

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.aggregation import Verdict, dawid_skene, majority_vote
 from annotation.capacity import effective_overlap, overlap_for
@@ -181,12 +182,15 @@ def assignment_skip(*, evaluator: AbstractBaseUser, assignment_id: int, reason: 
     """Give an item back without labelling it; the reason is kept and the item is never offered again."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("say why you skip this item")
+        raise ValidationError(gettext("say why you skip this item"))
     assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
     if assignment.status == Assignment.Status.SKIPPED:
         return assignment  # a retried skip
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError(f"assignment {assignment_id} is {assignment.status}, it cannot be skipped")
+        raise ValidationError(
+            gettext("assignment %(assignment_id)s is %(assignment_status)s, it cannot be skipped")
+            % {"assignment_id": assignment_id, "assignment_status": assignment.get_status_display().lower()}
+        )
     _release(assignment, status=Assignment.Status.SKIPPED, reason=reason)
     return assignment
 
@@ -197,7 +201,10 @@ def item_flag(
 ) -> ItemFlag:
     """Flag the item of one's assignment (wrong language, offensive, unreadable) and release the lease."""
     if reason not in ItemFlag.Reason.values:
-        raise ValidationError(f"unknown flag reason {reason!r} (one of {', '.join(ItemFlag.Reason.values)})")
+        raise ValidationError(
+            gettext("unknown flag reason %(reason)s (one of %(reason_list)s)")
+            % {"reason": repr(reason), "reason_list": ', '.join(ItemFlag.Reason.values)}
+        )
     assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
     flag, _ = ItemFlag.objects.get_or_create(
         item_id=assignment.item_id, evaluator=evaluator, defaults={"reason": reason, "comment": comment}
@@ -418,7 +425,10 @@ def assignments_release(
 # --------------------------------------------------------------------------- submissions
 def _check_label(project: Project, label: str) -> None:
     if not project.labels.filter(value=label).exists():
-        raise NoLabelError(f"unknown label {label!r} for project {project.slug}")
+        raise NoLabelError(
+            gettext("unknown label %(label)s for project %(project_slug)s")
+            % {"label": repr(label), "project_slug": project.slug}
+        )
 
 
 @transaction.atomic
@@ -447,16 +457,22 @@ def annotation_submit(
     if assignment.status == Assignment.Status.SUBMITTED:
         existing = Annotation.objects.filter(assignment=assignment).first()
         if existing is not None:
-            raise ValidationError("this assignment is already submitted")
+            raise ValidationError(gettext("this assignment is already submitted"))
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError(f"this assignment is {assignment.status}, not open for submission")
+        raise ValidationError(
+            gettext("this assignment is %(assignment_status)s, not open for submission")
+            % {"assignment_status": assignment.get_status_display().lower()}
+        )
     project = assignment.item.project
     _check_label(project, label)
     version = guideline_current(project=project)
     if version is None or not guideline_is_acknowledged(user=evaluator, project=project):
-        raise PermissionDenied("acknowledge the current guideline version before submitting")
+        raise PermissionDenied(gettext("acknowledge the current guideline version before submitting"))
     if guideline_version_id is not None and guideline_version_id != version.pk:
-        raise PermissionDenied(f"the guideline changed: read and acknowledge version {version.label}")
+        raise PermissionDenied(
+            gettext("the guideline changed: read and acknowledge version %(version_label)s")
+            % {"version_label": version.label}
+        )
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
     item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
     try:
@@ -516,7 +532,7 @@ def annotation_update(*, evaluator: AbstractBaseUser, annotation_id: int, label:
     from annotation.selectors import annotation_editable
 
     if not annotation_editable(annotation):
-        raise ValidationError("this item has been reviewed; its annotations can no longer change")
+        raise ValidationError(gettext("this item has been reviewed; its annotations can no longer change"))
     _check_label(item.project, label)
     if annotation.label == label:
         return annotation
@@ -741,9 +757,12 @@ def review_approve(*, item: Item, reviewer: AbstractBaseUser, comment: str = "")
     """A reviewer accepts what aggregation proposed (not possible for a tie: override instead)."""
     locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
     if locked.status != Item.Status.ADJUDICATION:
-        raise ValidationError(f"item {locked.pk} is not waiting for review")
+        raise ValidationError(gettext("item %(item)s is not waiting for review") % {"item": locked.pk})
     if not locked.proposed_label:
-        raise ValidationError(f"item {locked.pk} has no proposed label ({locked.review_reason}): choose one")
+        raise ValidationError(
+            gettext("item %(item)s has no proposed label (%(review_reason)s): choose one")
+            % {"item": locked.pk, "review_reason": locked.review_reason}
+        )
     return _approve(
         item=locked, label=locked.proposed_label, method=locked.proposed_method or ApprovedLabel.Method.MAJORITY,
         confidence=locked.proposed_confidence or 0.0, action=ApprovedLabelHistory.Action.APPROVE, actor=reviewer,
@@ -757,7 +776,7 @@ def review_override(*, item: Item, label: str, reviewer: AbstractBaseUser, comme
     locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
     _check_label(locked.project, label)
     if locked.status == Item.Status.OPEN:
-        raise ValidationError(f"item {locked.pk} has not been aggregated yet")
+        raise ValidationError(gettext("item %(item)s has not been aggregated yet") % {"item": locked.pk})
     return _approve(item=locked, label=label, method=ApprovedLabel.Method.REVIEW, confidence=1.0,
                     action=ApprovedLabelHistory.Action.OVERRIDE, actor=reviewer, comment=comment)
 
@@ -768,7 +787,7 @@ def adjudication_resolve(*, item: Item, label: str, reviewer: AbstractBaseUser) 
     locked = Item.objects.select_for_update().select_related("project").get(pk=item.pk)
     _check_label(locked.project, label)
     if locked.status == Item.Status.APPROVED or ApprovedLabel.objects.filter(item=locked).exists():
-        raise ValidationError(f"item {locked.pk} is already approved")
+        raise ValidationError(gettext("item %(item)s is already approved") % {"item": locked.pk})
     return _approve(item=locked, label=label, method=ApprovedLabel.Method.REVIEW, confidence=1.0,
                     action=ApprovedLabelHistory.Action.OVERRIDE, actor=reviewer)
 
@@ -789,9 +808,12 @@ def annotations_discard(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("a reason is required to discard a member's annotations")
+        raise ValidationError(gettext("a reason is required to discard a member's annotations"))
     if since > now:
-        raise ValidationError(f"the start date {since:%Y-%m-%d %H:%M} is in the future")
+        raise ValidationError(
+            gettext("the start date %(since)s is in the future")
+            % {"since": format(since, "%Y-%m-%d %H:%M")}
+        )
     membership = PoolMembership.objects.select_for_update().select_related("pool__project").get(pk=membership.pk)
     pool = membership.pool
     annotations = list(
@@ -1062,7 +1084,7 @@ def report_create(
     if category not in Report.Category.values:
         raise ValidationError({"category": f"unknown category {category!r}"})
     if not input_text.strip() or not model_output.strip():
-        raise ValidationError("input text and model output are required")
+        raise ValidationError(gettext("input text and model output are required"))
     return Report.objects.create(
         language=language, input_text=input_text.strip(), model_output=model_output.strip(), category=category,
         suggested_correction=suggested_correction.strip(), contact=contact.strip(),
@@ -1072,7 +1094,10 @@ def report_create(
 def _triage_lock(report: Report) -> Report:
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.status != Report.Status.NEW:
-        raise ValidationError(f"report {locked.reference} was already triaged ({locked.status})")
+        raise ValidationError(
+            gettext("report %(reference)s was already triaged (%(status)s)")
+            % {"reference": locked.reference, "status": locked.get_status_display()}
+        )
     return locked
 
 
@@ -1085,7 +1110,10 @@ def report_accept(
     locked = _triage_lock(report)
     project = project or _project_for_language(locked.language)
     if project is None:
-        raise ValidationError(f"no project serves {locked.language.tag}: create one or reject the report")
+        raise ValidationError(
+            gettext("no project serves %(language_tag)s: create one or reject the report")
+            % {"language_tag": locked.language.tag}
+        )
     priority = priority if priority is not None else float(getattr(settings, "REPORT_ITEM_PRIORITY", 100.0))
     digest = content_hash(locked.input_text)
     item = Item.objects.select_for_update().filter(
@@ -1111,7 +1139,7 @@ def report_accept(
 @transaction.atomic
 def report_reject(*, report: Report, reason: str, actor: AbstractBaseUser | None = None) -> Report:
     if not (reason or "").strip():
-        raise ValidationError("a rejection needs a reason")
+        raise ValidationError(gettext("a rejection needs a reason"))
     locked = _triage_lock(report)
     locked.status, locked.resolution, locked.triaged_by = Report.Status.REJECTED, reason.strip(), actor
     locked.save(update_fields=["status", "resolution", "triaged_by", "updated_at"])
@@ -1121,7 +1149,7 @@ def report_reject(*, report: Report, reason: str, actor: AbstractBaseUser | None
 @transaction.atomic
 def report_mark_duplicate(*, report: Report, of: Report, actor: AbstractBaseUser | None = None) -> Report:
     if of.pk == report.pk:
-        raise ValidationError("a report cannot duplicate itself")
+        raise ValidationError(gettext("a report cannot duplicate itself"))
     locked = _triage_lock(report)
     locked.status, locked.duplicate_of, locked.triaged_by = Report.Status.DUPLICATE, of, actor
     locked.save(update_fields=["status", "duplicate_of", "triaged_by", "updated_at"])

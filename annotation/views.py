@@ -135,8 +135,8 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None) 
         "id": str(assignment.public_id),  # opaque: row ids are sequential and would point at controls
         "project": item.project.slug,
         "text": item.text,
-        "language": {"tag": item.language.tag, "code": item.language.code, "name": item.language.name,
-                     "direction": item.language.direction},
+        "language": {"tag": item.language.tag, "code": item.language.code, "lang": item.language.bcp47,
+                     "name": item.language.name, "direction": item.language.direction},
         "idempotency_key": uuid.uuid4().hex,
         "urls": {
             "submit": reverse("annotation:assignment_submit", args=[assignment.public_id]),
@@ -636,7 +636,7 @@ def _served_languages():
 
 def _report_form(data=None):
     from annotation.forms import LanguageSelect, ReportForm
-    from evaluators.languages import autonym, bcp47
+    from evaluators.languages import autonym
 
     form = ReportForm(data)
     options = []
@@ -645,7 +645,7 @@ def _report_form(data=None):
         # In its own name first (what a speaker looks for), the English name after when it differs;
         # listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
         text = own if own == language.name else f"{own} — {language.name}"
-        options.append((language.tag, text, {"lang": bcp47(language.code), "dir": language.direction}))
+        options.append((language.tag, text, {"lang": language.bcp47, "dir": language.direction}))
     form.fields["language"].widget = LanguageSelect(options=options, placeholder=_("Choose your language"))
     form.fields["language"].help_text = ""
     form.fields["category"].choices = [("", _("Choose what is wrong"))] + list(Report.Category.choices)
@@ -684,7 +684,7 @@ def report_create(request):
 @access.declare(access.PUBLIC)
 def report_status(request, reference):
     from annotation.selectors import report_by_reference
-    from evaluators.languages import autonym, bcp47
+    from evaluators.languages import autonym
 
     report = report_by_reference(reference)
     if report is None:
@@ -693,5 +693,5 @@ def report_status(request, reference):
         "report": report,
         "address": request.build_absolute_uri(reverse("annotation:report_status", args=[report.reference])),
         "language_name": autonym(report.language.code, report.language.name),
-        "lang": bcp47(report.language.code),
+        "lang": report.language.bcp47,
     })

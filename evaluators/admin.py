@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from evaluators import selectors, services
 from evaluators.models import (
@@ -268,7 +269,7 @@ class PoolMembershipAdmin(admin.ModelAdmin):
         ).count()
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "membership": membership,
-            "form": form, "total": total, "since_count_hint": "choose the date the problem began.",
+            "form": form, "total": total, "since_count_hint": gettext("choose the date the problem began."),
             "past": AnnotationDiscard.objects.filter(membership=membership).select_related("actor"),
             "title": f"Discard annotations of {membership.user}",
         }

@@ -57,14 +57,29 @@ def parse_tag(tag: str) -> LanguageSpec:
     return validate_language(match["code"], match["script"])
 
 
-def bcp47(code: str) -> str:
-    """The shortest BCP 47 tag of an ISO 639-3 code ('amh' -> 'am', 'quy' stays 'quy'), for ``lang``."""
+# ISO 639-3 individual languages that BCP 47 writes with their macrolanguage's two-letter code but
+# langcodes' alias table does not map (FLORES uses quy for Quechua; browsers and fonts know "qu").
+_MACRO_OVERRIDES = {"quy": "qu"}
+
+
+def bcp47(code: str, script: str = "", region: str = "") -> str:
+    """The BCP 47 tag for ``lang``: ``urd``+``Arab`` -> ``ur``, ``amh`` -> ``am``, ``uzb``+``Cyrl`` -> ``uz-Cyrl``.
+
+    Browsers pick fonts, hyphenation and screen-reader voices from ``lang`` and only know the
+    shortest form: ISO 639-3 codes become their two-letter (or macrolanguage) code, and the script
+    subtag is kept only where it is not the language's usual script (Hausa in Ajami stays ``ha-Arab``)."""
     import langcodes
 
     try:
-        return langcodes.standardize_tag(code)
-    except (ValueError, langcodes.tag_parser.LanguageTagError):
-        return code
+        language = _MACRO_OVERRIDES.get(code) or langcodes.standardize_tag(code, macro=True)
+        tag = language
+        if script and langcodes.Language.get(language).maximize().script != script:
+            tag = f"{tag}-{script}"
+        if re.fullmatch(r"[A-Za-z]{2}|[0-9]{3}", region or ""):  # a free-text dialect name is no subtag
+            tag = f"{tag}-{region}"
+        return langcodes.standardize_tag(tag)
+    except (ValueError, LookupError, langcodes.tag_parser.LanguageTagError):
+        return "-".join(part for part in (code, script) if part)
 
 
 def autonym(code: str, fallback: str = "") -> str:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
 from evaluators.languages import LanguageCodeError, direction_for_script, validate_language
@@ -23,8 +24,8 @@ class ImmutableError(ValidationError):
 
 class Language(models.Model):
     class Direction(models.TextChoices):
-        LTR = "ltr", "left to right"
-        RTL = "rtl", "right to left"
+        LTR = "ltr", _("left to right")
+        RTL = "rtl", _("right to left")
 
     code = models.CharField(max_length=3, help_text="ISO 639-3 code, e.g. 'hau'")
     script = models.CharField(max_length=4, help_text="ISO 15924 script code, e.g. 'Latn'")
@@ -67,6 +68,13 @@ class Language(models.Model):
         base = f"{self.code}_{self.script}"
         return f"{base}-{self.region}" if self.region else base
 
+    @property
+    def bcp47(self) -> str:
+        """The tag for HTML ``lang`` (``ur``, ``am``, ``uz-Cyrl``): the browser's font and voice choice."""
+        from evaluators.languages import bcp47
+
+        return bcp47(self.code, self.script, self.region)
+
 
 class EvaluatorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluator")
@@ -90,9 +98,9 @@ class EvaluatorProfile(models.Model):
 
 class EvaluatorLanguage(models.Model):
     class Proficiency(models.TextChoices):
-        NATIVE = "native"
-        FLUENT = "fluent"
-        WORKING = "working"
+        NATIVE = "native", _("Native")
+        FLUENT = "fluent", _("Fluent")
+        WORKING = "working", _("Working")
 
     profile = models.ForeignKey(EvaluatorProfile, on_delete=models.CASCADE, related_name="languages")
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="speakers")
@@ -168,11 +176,11 @@ class Pool(models.Model):
 
 class PoolMembership(models.Model):
     class State(models.TextChoices):
-        INVITED = "invited"
-        CALIBRATING = "calibrating"
-        QUALIFIED = "qualified"
-        SUSPENDED = "suspended"
-        REMOVED = "removed"
+        INVITED = "invited", _("Invited")
+        CALIBRATING = "calibrating", _("Calibrating")
+        QUALIFIED = "qualified", _("Qualified")
+        SUSPENDED = "suspended", _("Suspended")
+        REMOVED = "removed", _("Removed")
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -218,8 +226,8 @@ class Guideline(models.Model):
 
 class GuidelineVersion(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft"
-        PUBLISHED = "published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="versions")
     major = models.PositiveIntegerField()
@@ -340,9 +348,9 @@ class CalibrationItem(models.Model):
 
 class CalibrationAttempt(models.Model):
     class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", "in progress"
-        PASSED = "passed"
-        FAILED = "failed"
+        IN_PROGRESS = "in_progress", _("in progress")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
 
     round = models.ForeignKey(CalibrationRound, on_delete=models.PROTECT, related_name="attempts")
     membership = models.ForeignKey(PoolMembership, on_delete=models.CASCADE, related_name="calibration_attempts")
@@ -430,9 +438,9 @@ class Notification(models.Model):
     """An entry in the console for a pool's admins (also e-mailed)."""
 
     class Kind(models.TextChoices):
-        SUSPENSION = "suspension"
-        GOLD_RETIREMENT = "gold_retirement", "gold item over-exposed"
-        INFO = "info"
+        SUSPENSION = "suspension", _("Suspension")
+        GOLD_RETIREMENT = "gold_retirement", _("gold item over-exposed")
+        INFO = "info", _("Info")
 
     pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     membership = models.ForeignKey(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from evaluators.models import (
     CalibrationAttempt,
@@ -122,18 +123,22 @@ def membership_refusal(*, user: AbstractBaseUser, project_id: int, language_id: 
     if any(m.state == State.QUALIFIED for m in memberships):
         return None
     if not memberships:
-        return "you are not a member of this language's pool"
+        return gettext("you are not a member of this language's pool")
     order = [State.REMOVED, State.SUSPENDED, State.CALIBRATING, State.INVITED]
     membership = sorted(memberships, key=lambda m: order.index(m.state))[0]
     event = membership.events.filter(to_state=membership.state).order_by("-created_at", "-id").first()
-    why = f" (reason: {event.reason})" if event is not None and event.reason else ""
-    pool = f"{membership.pool.project.name} · {membership.pool.language.name}"
+    why = gettext(" (reason: %(reason)s)") % {"reason": event.reason} if event is not None and event.reason else ""
+    values = {"pool": f"{membership.pool.project.name} · {membership.pool.language.name}", "why": why}
     if membership.state == State.REMOVED:
-        return f"you were removed from the pool {pool}{why}: you can no longer label or change labels there"
+        return gettext(
+            "you were removed from the pool %(pool)s%(why)s: you can no longer label or change labels there"
+        ) % values
     if membership.state == State.SUSPENDED:
-        return (f"your membership in {pool} is suspended{why}: you cannot label or change labels there until a "
-                "pool admin reinstates you")
-    return f"you are not qualified in {pool} yet: pass its calibration first{why}"
+        return gettext(
+            "your membership in %(pool)s is suspended%(why)s: you cannot label or change labels there until a "
+            "pool admin reinstates you"
+        ) % values
+    return gettext("you are not qualified in %(pool)s yet: pass its calibration first%(why)s") % values
 
 
 def membership_refusals(*, user: AbstractBaseUser, project=None) -> list[str]:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evaluators.languages import LanguageCodeError, parse_tag, validate_language
 from evaluators.models import (
@@ -116,7 +117,10 @@ def evaluator_language_set(
     dialect: str = "",
 ) -> EvaluatorLanguage:
     if proficiency not in EvaluatorLanguage.Proficiency.values:
-        raise ValidationError(f"proficiency must be one of {', '.join(EvaluatorLanguage.Proficiency.values)}")
+        raise ValidationError(
+            gettext("proficiency must be one of %(proficiency_list)s")
+            % {"proficiency_list": ', '.join(EvaluatorLanguage.Proficiency.values)}
+        )
     profile = evaluator_profile_ensure(user=user)
     row, _ = EvaluatorLanguage.objects.update_or_create(
         profile=profile, language=language, defaults={"proficiency": proficiency, "dialect": dialect}
@@ -138,7 +142,10 @@ def membership_transition(
 ) -> PoolMembership:
     locked = PoolMembership.objects.select_for_update().get(pk=membership.pk)
     if to_state not in TRANSITIONS[locked.state]:
-        raise TransitionError(f"a membership cannot go from {locked.state} to {to_state}")
+        raise TransitionError(
+            gettext("a membership cannot go from %(state)s to %(to_state)s")
+            % {"state": locked.state, "to_state": to_state}
+        )
     MembershipEvent.objects.create(
         membership=locked, from_state=locked.state, to_state=to_state, actor=actor, reason=reason
     )
@@ -175,7 +182,10 @@ def membership_invite(
     if created:
         MembershipEvent.objects.create(membership=membership, to_state=State.INVITED, actor=actor, reason=reason)
     elif membership.state == State.REMOVED:
-        raise TransitionError(f"{user} was removed from {pool} and cannot be invited again")
+        raise TransitionError(
+            gettext("%(user)s was removed from %(pool)s and cannot be invited again")
+            % {"user": user, "pool": pool}
+        )
     return membership
 
 
@@ -194,7 +204,9 @@ def membership_qualify(
 def _reason_required(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(f"a reason is required to {what} a member")
+        required = {"suspend": gettext("a reason is required to suspend a member"),
+                    "remove": gettext("a reason is required to remove a member")}
+        raise ValidationError(required[what])
     return reason
 
 
@@ -210,7 +222,10 @@ def membership_reinstate(
     *, membership: PoolMembership, actor: AbstractBaseUser | None = None, reason: str = "reinstated"
 ) -> PoolMembership:
     if membership.state != State.SUSPENDED:
-        raise TransitionError(f"only a suspended member can be reinstated (this one is {membership.state})")
+        raise TransitionError(
+            gettext("only a suspended member can be reinstated (this one is %(membership_state)s)")
+            % {"membership_state": membership.get_state_display().lower()}
+        )
     return membership_transition(membership=membership, to_state=State.QUALIFIED, actor=actor, reason=reason)
 
 
@@ -282,13 +297,16 @@ def guideline_draft(
     if latest is None:
         major, minor = 1, 0
     elif latest.status == GuidelineVersion.Status.DRAFT:
-        raise ValidationError(f"version {latest.label} is still a draft: edit or publish it first")
+        raise ValidationError(
+            gettext("version %(latest_label)s is still a draft: edit or publish it first")
+            % {"latest_label": latest.label}
+        )
     elif bump == "major":
         major, minor = latest.major + 1, 0
     elif bump == "minor":
         major, minor = latest.major, latest.minor + 1
     else:
-        raise ValidationError(f"bump must be 'major' or 'minor', not {bump!r}")
+        raise ValidationError(gettext("bump must be 'major' or 'minor', not %(bump)s") % {"bump": repr(bump)})
     return GuidelineVersion.objects.create(guideline=guideline, major=major, minor=minor, body=body, created_by=author)
 
 
@@ -296,7 +314,10 @@ def guideline_draft(
 def guideline_draft_update(*, version: GuidelineVersion, body: str) -> GuidelineVersion:
     locked = GuidelineVersion.objects.select_for_update().get(pk=version.pk)
     if locked.is_published:
-        raise ImmutableError(f"guideline version {locked.label} is published and cannot change; draft a new one")
+        raise ImmutableError(
+            gettext("guideline version %(version)s is published and cannot change; draft a new one")
+            % {"version": locked.label}
+        )
     locked.body = body
     locked.save(update_fields=["body"])
     return locked
@@ -306,7 +327,10 @@ def guideline_draft_update(*, version: GuidelineVersion, body: str) -> Guideline
 def guideline_addendum_set(*, version: GuidelineVersion, language: Language, body: str) -> GuidelineAddendum:
     locked = GuidelineVersion.objects.select_for_update().get(pk=version.pk)
     if locked.is_published:
-        raise ImmutableError(f"guideline version {locked.label} is published: its addenda cannot change")
+        raise ImmutableError(
+            gettext("guideline version %(version)s is published: its addenda cannot change")
+            % {"version": locked.label}
+        )
     addendum, _ = GuidelineAddendum.objects.update_or_create(
         version=locked, language=language, defaults={"body": body}
     )
@@ -319,10 +343,16 @@ def guideline_publish(*, version: GuidelineVersion, actor: AbstractBaseUser | No
     also sends every qualified member of the project's pools back to calibrating, logged."""
     locked = GuidelineVersion.objects.select_for_update().select_related("guideline").get(pk=version.pk)
     if locked.is_published:
-        raise ImmutableError(f"version {locked.label} is already published and cannot change")
+        raise ImmutableError(
+            gettext("version %(version)s is already published and cannot change")
+            % {"version": locked.label}
+        )
     previous = guideline_current(project=locked.guideline.project)
     if previous is not None and (previous.major, previous.minor) >= (locked.major, locked.minor):
-        raise ValidationError(f"version {locked.label} is not newer than the published {previous.label}")
+        raise ValidationError(
+            gettext("version %(version)s is not newer than the published %(previous_label)s")
+            % {"version": locked.label, "previous_label": previous.label}
+        )
     locked.status = GuidelineVersion.Status.PUBLISHED
     locked.published_at = timezone.now()
     locked.save(update_fields=["status", "published_at"])
@@ -342,7 +372,7 @@ def guideline_publish(*, version: GuidelineVersion, actor: AbstractBaseUser | No
 @transaction.atomic
 def guideline_acknowledge(*, user: AbstractBaseUser, version: GuidelineVersion) -> GuidelineAcknowledgement:
     if version.status != GuidelineVersion.Status.PUBLISHED:
-        raise ValidationError("only a published guideline version can be acknowledged")
+        raise ValidationError(gettext("only a published guideline version can be acknowledged"))
     ack, _ = GuidelineAcknowledgement.objects.get_or_create(user=user, version=version)
     return ack
 
@@ -370,9 +400,9 @@ def calibration_round_create(
     """A round whose ``items`` are its gold bank; each attempt draws ``items_per_attempt`` of them. A bank
     of at least (max attempts × items per attempt) lets every retry see only fresh gold."""
     if not items:
-        raise ValidationError("a calibration round needs at least one gold item")
+        raise ValidationError(gettext("a calibration round needs at least one gold item"))
     if items_per_attempt < 1:
-        raise ValidationError("an attempt needs at least one gold item (items_per_attempt >= 1)")
+        raise ValidationError(gettext("an attempt needs at least one gold item (items_per_attempt >= 1)"))
     known = set(pool.project.labels.values_list("value", flat=True))
     for number, gold in enumerate(items, start=1):
         if gold.reference_label not in known:
@@ -380,7 +410,7 @@ def calibration_round_create(
                 f"gold item {number}: unknown label {gold.reference_label!r} (expected one of {sorted(known)})"
             )
         if not gold.text.strip():
-            raise ValidationError(f"gold item {number}: empty text")
+            raise ValidationError(gettext("gold item %(number)s: empty text") % {"number": number})
     round_ = CalibrationRound.objects.create(
         pool=pool, guideline_major=guideline_major or _current_major(pool.project), title=title,
         items_per_attempt=items_per_attempt,
@@ -485,27 +515,33 @@ def _attempt_start(
     now = now or timezone.now()
     membership = PoolMembership.objects.select_for_update().filter(pool=pool, user=user).first()
     if membership is None:
-        raise CalibrationNotAllowed("you are not a member of this pool")
+        raise CalibrationNotAllowed(gettext("you are not a member of this pool"))
     open_attempt = CalibrationAttempt.objects.filter(
         membership=membership, status=CalibrationAttempt.Status.IN_PROGRESS
     ).first()
     if open_attempt is not None:
         return open_attempt
     if membership.state not in (State.INVITED, State.CALIBRATING):
-        raise CalibrationNotAllowed(f"a {membership.state} member cannot take a calibration attempt")
+        raise CalibrationNotAllowed(
+            gettext("a %(membership_state)s member cannot take a calibration attempt")
+            % {"membership_state": membership.get_state_display().lower()}
+        )
     allowance = calibration_allowance(membership=membership, now=now)
     if allowance.left <= 0:
-        raise CalibrationNotAllowed(f"all {pool.max_attempts} calibration attempts have been used")
+        raise CalibrationNotAllowed(
+            gettext("all %(max_attempts)s calibration attempts have been used")
+            % {"max_attempts": pool.max_attempts}
+        )
     if allowance.retry_at is not None:
         raise CalibrationNotAllowed(
             f"you may retry after {allowance.retry_at.isoformat()}", retry_at=allowance.retry_at
         )
     round_ = calibration_round_for(pool=pool)
     if round_ is None:
-        raise ValidationError("this pool has no active calibration round for the current guideline yet")
+        raise ValidationError(gettext("this pool has no active calibration round for the current guideline yet"))
     bank = _bank(round_)
     if not bank:
-        raise ValidationError("the calibration round has no gold items")
+        raise ValidationError(gettext("the calibration round has no gold items"))
     size = _draw_size(round_, bank)
     fresh = sorted(set(bank) - calibration_items_seen(membership=membership))
     if len(fresh) < size:
@@ -571,17 +607,23 @@ def calibration_attempt_submit(
     if attempt is None:
         raise CalibrationAttempt.DoesNotExist(f"calibration attempt {attempt_id} not found")
     if attempt.is_submitted:
-        raise ValidationError(f"calibration attempt {attempt_id} was already submitted")
+        raise ValidationError(
+            gettext("calibration attempt %(attempt_id)s was already submitted")
+            % {"attempt_id": attempt_id}
+        )
     answers = {int(k): v for k, v in answers.items()}
     expected = set(attempt.item_order)
     if missing := sorted(expected - set(answers)):
-        raise ValidationError(f"answers missing for items {missing}")
+        raise ValidationError(gettext("answers missing for items %(missing)s") % {"missing": missing})
     if extra := sorted(set(answers) - expected):
-        raise ValidationError(f"items {extra} are not part of this attempt")
+        raise ValidationError(gettext("items %(extra)s are not part of this attempt") % {"extra": extra})
     pool = attempt.membership.pool
     known = set(pool.project.labels.values_list("value", flat=True))
     if bad := sorted({label for label in answers.values() if label not in known}):
-        raise ValidationError(f"unknown labels {bad} (expected one of {sorted(known)})")
+        raise ValidationError(
+            gettext("unknown labels %(bad)s (expected one of %(known)s)")
+            % {"bad": bad, "known": sorted(known)}
+        )
     gold = dict(CalibrationItem.objects.filter(pk__in=expected).values_list("id", "reference_label"))
     order = attempt.item_order
     CalibrationAnswer.objects.bulk_create(

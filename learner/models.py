@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Backend(models.TextChoices):
-    NGRAM = "ngram", "character n-gram + logistic regression"
-    TRANSFORMER = "transformer", "transformer + LoRA adapter"
+    NGRAM = "ngram", _("character n-gram + logistic regression")
+    TRANSFORMER = "transformer", _("transformer + LoRA adapter")
 
 
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
-        CANDIDATE = "candidate"
-        CHAMPION = "champion"
-        RETIRED = "retired"
+        CANDIDATE = "candidate", _("Candidate")
+        CHAMPION = "champion", _("Champion")
+        RETIRED = "retired", _("Retired")
 
     project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="model_versions")
     language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="model_versions")
@@ -48,10 +49,10 @@ class ModelVersion(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class TrainingRun(models.Model):

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.models import Item, Project
 from evaluators.models import Language, PoolMembership
@@ -175,7 +176,7 @@ def _resample_on_commit(project_id: int) -> None:
 
 def model_version_rollback(*, version: ModelVersion, resample: bool = False) -> ModelVersion:
     if version.status == ModelVersion.Status.CHAMPION:
-        raise ValidationError(f"v{version.pk} is already the champion")
+        raise ValidationError(gettext("v%(version_pk)s is already the champion") % {"version_pk": version.pk})
     return model_version_promote(version=version, reason="rolled back to by an admin", resample=resample)
 
 
@@ -541,7 +542,10 @@ def sampling_run_execute(
     from learner import scoring  # torch loads here, not in every web process
 
     if strategy not in SAMPLING_STRATEGIES:
-        raise ValidationError(f"unknown strategy {strategy!r}: choose from {', '.join(SAMPLING_STRATEGIES)}")
+        raise ValidationError(
+            gettext("unknown strategy %(strategy)s: choose from %(values)s")
+            % {"strategy": repr(strategy), "values": ', '.join(SAMPLING_STRATEGIES)}
+        )
     shard_size = shard_size or int(_setting("LEARNER_SCORING_SHARD_SIZE", 50_000))
     floor = int(_setting("LEARNER_ALLOCATION_FLOOR", 1)) if floor is None else floor
     languages = list(project.languages.order_by("code", "script"))

@@ -146,7 +146,8 @@ def _version_history_series(rows: list[dict]) -> list[Series]:
 
 def _run_json(run) -> dict:
     return {"id": run.pk, "kind": "training" if isinstance(run, TrainingRun) else "sampling",
-            "status": run.status, "progress": round(run.progress, 4), "percent": round(100 * run.progress),
+            "status": run.status, "status_display": run.get_status_display(),
+            "progress": round(run.progress, 4), "percent": round(100 * run.progress),
             "message": run.message}
 
 

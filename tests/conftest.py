@@ -32,3 +32,13 @@ def _fresh_cache(request):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _interface_language_reset():
+    """LocaleMiddleware activates a request's language in the thread and leaves it there; without this
+    a test that asks a page in Hausa would make the next test's messages Hausa too."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

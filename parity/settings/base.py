@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django.conf.locale
 import environ
 from kombu import Exchange, Queue
 
@@ -107,7 +108,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français"), ("sw", "Kiswahili"), ("ur", "اردو")]
+# Each interface language in its own name, so a speaker finds it whatever language the page is in.
+LANGUAGES = [
+    ("en", "English"), ("fr", "Français"), ("sw", "Kiswahili"), ("ha", "Hausa"), ("am", "አማርኛ"), ("ur", "اردو"),
+]
+# Django's LANG_INFO (used by {% get_language_info_list %} and get_language_bidi) lacks Hausa and Amharic.
+django.conf.locale.LANG_INFO.setdefault(
+    "ha", {"bidi": False, "code": "ha", "name": "Hausa", "name_local": "Hausa"})
+django.conf.locale.LANG_INFO.setdefault(
+    "am", {"bidi": False, "code": "am", "name": "Amharic", "name_local": "አማርኛ"})
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -13,7 +13,7 @@
     bar.setAttribute("aria-valuenow", String(run.percent));
     bar.firstElementChild.style.width = run.percent + "%";
     var status = row.querySelector("[data-field=status]");
-    status.textContent = run.status;
+    status.textContent = run.status_display || run.status;
     status.className = "badge " + run.status;
     row.querySelector("[data-field=message]").textContent = run.message || "";
     return true;

@@ -85,7 +85,7 @@
   function show(next) {
     current = next;
     textEl.textContent = next.text;
-    textEl.setAttribute("lang", next.language.code);
+    textEl.setAttribute("lang", next.language.lang || next.language.code);
     textEl.setAttribute("dir", next.language.direction);
     document.getElementById("item-language").textContent = next.language.name + " (" + next.language.tag + ")";
     labelForm.action = next.urls.submit;

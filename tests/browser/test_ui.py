@@ -108,7 +108,7 @@ def test_urdu_item_is_displayed_right_to_left(page, live_server):
     page.goto(f"{live_server.url}/work/")
     text = page.locator('[data-test="item-text"]')
     expect(text).to_have_attribute("dir", "rtl")
-    expect(text).to_have_attribute("lang", "urd")
+    expect(text).to_have_attribute("lang", "ur")  # BCP 47
     assert text.evaluate("el => getComputedStyle(el).direction") == "rtl"
     assert text.evaluate("el => getComputedStyle(el).textAlign") in ("right", "start")
     shot(page, "workspace-rtl")

@@ -51,3 +51,24 @@ def test_profile_timezone_is_validated():
     with pytest.raises(ValidationError, match="unknown time zone"):
         profile.clean()
     EvaluatorProfile(timezone="Africa/Lagos").clean()
+
+
+@pytest.mark.parametrize(("code", "script", "region", "tag"), [
+    ("urd", "Arab", "", "ur"), ("amh", "Ethi", "", "am"), ("hau", "Latn", "", "ha"), ("quy", "Latn", "", "qu"),
+    ("wol", "Latn", "", "wo"), ("yor", "Latn", "", "yo"), ("swh", "Latn", "", "sw"), ("eng", "Latn", "", "en"),
+    # a script that is not the language's usual one stays in the tag
+    ("uzb", "Cyrl", "", "uz-Cyrl"), ("hau", "Arab", "", "ha-Arab"), ("pan", "Arab", "", "pa-Arab"),
+])
+def test_bcp47_tag_for_html_lang(code, script, region, tag):
+    from evaluators.languages import bcp47
+
+    assert bcp47(code, script, region) == tag
+    assert Language(code=code, script=script, region=region).bcp47 == tag
+
+
+def test_bcp47_of_a_code_no_registry_knows_keeps_the_code_and_a_region_stays():
+    from evaluators.languages import bcp47
+
+    assert bcp47("zzz", "Arab") == "zzz-Arab"
+    assert bcp47("hau", "Latn", "NG") == "ha-NG"
+    assert bcp47("hau", "Latn", "Kano dialect") == "ha"

@@ -63,7 +63,7 @@ def test_workspace_shows_item_and_labels(ev_client, items):
     assert "labari 0" in html
     for label in ("politics", "sports", "health"):
         assert f'value="{label}"' in html
-    assert 'lang="hau" dir="ltr"' in html
+    assert 'lang="ha" dir="ltr"' in html  # BCP 47, not ISO 639-3
 
 
 def test_evaluator_cannot_open_another_evaluators_assignment(client, project, hausa, items, evaluator):
@@ -147,7 +147,7 @@ def test_rtl_item_is_rendered_right_to_left(client, project, urdu):
     ItemFactory(project=project, language=urdu, text="یہ ایک جملہ ہے")
     client.force_login(user)
     html = client.get(reverse("annotation:workspace")).content.decode()
-    assert 'lang="urd" dir="rtl"' in html
+    assert 'lang="ur" dir="rtl"' in html  # BCP 47, not ISO 639-3
     assert "یہ ایک جملہ ہے" in html
 
 
