@@ -16,7 +16,7 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -51,8 +51,11 @@ from annotation.serializers import (
     SkipSerializer,
     SubmitSerializer,
 )
+from evaluators.api import IsPoolAdmin, service_errors
 from evaluators.languages import LanguageCodeError, parse_tag
-from evaluators.models import Language
+from evaluators.models import Language, PoolMembership
+from evaluators.selectors import memberships_administered_by
+from evaluators.serializers import DiscardResultSerializer, DiscardSerializer
 
 
 class Conflict(APIException):
@@ -399,3 +402,26 @@ class ReportStatusView(generics.GenericAPIView):
             raise NotFound("no report with this reference")
         return Response(ReportStatusSerializer(report).data)
 
+
+class ManagedMembershipDiscardViewSet(viewsets.GenericViewSet):
+    """``POST /api/manage/memberships/<id>/discard/``. Discarding changes annotations, so the action lives
+    in the annotation app (``evaluators`` imports nothing from it); it reaches the same members as
+    ``evaluators.api.ManagedMembershipViewSet``: those of the pools the caller administers."""
+
+    permission_classes = [IsAuthenticated, IsPoolAdmin]
+    serializer_class = DiscardSerializer
+
+    def get_queryset(self):
+        return memberships_administered_by(user=self.request.user)
+
+    @extend_schema(request=DiscardSerializer, responses={201: DiscardResultSerializer},
+                   description="Discard the member's annotations since a date: they leave aggregation and "
+                   "agreement, approved labels that relied on them are re-opened, and all of it is logged.")
+    @action(detail=True, methods=["post"], serializer_class=DiscardSerializer)
+    def discard(self, request, pk=None):
+        membership: PoolMembership = self.get_object()
+        payload = DiscardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            discard = services.annotations_discard(membership=membership, actor=request.user, **payload.validated_data)
+        return Response(DiscardResultSerializer(discard).data, status=status.HTTP_201_CREATED)

@@ -1,10 +1,12 @@
 """HTML pages of the annotation app."""
 from django.urls import path
 
-from annotation import views
+from annotation import dashboard, views
 
 app_name = "annotation"
 urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("console/", dashboard.console, name="console"),
     path("work/", views.workspace, name="workspace"),
     path("work/release/", views.workspace_release, name="workspace_release"),
     path("work/assignments/<uuid:public_id>/", views.assignment_page, name="assignment"),

@@ -2,13 +2,7 @@ from django.apps import AppConfig
 
 
 class EvaluatorsConfig(AppConfig):
+    """Signal wiring with the annotation app is done from above, in AnnotationConfig.ready."""
+
     name = "evaluators"
     verbose_name = "Evaluators, pools and guidelines"
-
-    def ready(self) -> None:
-        from annotation.signals import annotation_submitted
-        from evaluators.receivers import on_annotation_submitted
-
-        annotation_submitted.connect(
-            on_annotation_submitted, sender=None, dispatch_uid="evaluators.control_answer_record"
-        )

@@ -1,4 +1,4 @@
-"""HTML pages of the evaluators app: log in, the evaluator's dashboard, guidelines (read,
+"""HTML pages of the evaluators app: log in, guidelines (read,
 acknowledge, publish, diff), calibration, and the console's front page.
 
 Views only read (through selectors or the small read helpers below) and call services.
@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -20,7 +20,6 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from annotation.models import Annotation, Project
 from evaluators.models import (
     CalibrationAttempt,
     CalibrationItem,
@@ -33,7 +32,7 @@ from evaluators.selectors import (
     guideline_addenda_for,
     guideline_current,
     guideline_diff,
-    memberships_for,
+    project_model,
 )
 from evaluators.services import guideline_acknowledge, guideline_draft, guideline_draft_update, guideline_publish
 
@@ -104,7 +103,7 @@ def pending_guidelines(*, user) -> list[GuidelineVersion]:
         .values_list("pool__project_id", flat=True)
     )
     pending = []
-    for project in Project.objects.filter(pk__in=project_ids).order_by("name"):
+    for project in project_model().objects.filter(pk__in=project_ids).order_by("name"):
         version = guideline_current(project=project)
         if version and not GuidelineAcknowledgement.objects.filter(user=user, version=version).exists():
             pending.append(version)
@@ -116,7 +115,7 @@ def pending_guidelines(*, user) -> list[GuidelineVersion]:
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-    next_page = reverse_lazy("evaluators:dashboard")
+    next_page = reverse_lazy("annotation:dashboard")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -126,52 +125,9 @@ class LogoutView(auth_views.LogoutView):
 # --- evaluator pages ----------------------------------------------------------------------------
 
 @evaluator_required
-def dashboard(request):
-    user = request.user
-    today = timezone.localdate()
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
-    memberships = list(memberships_for(user=user).exclude(state=PoolMembership.State.REMOVED)
-                       .order_by("pool__project__name", "pool__language__code"))
-    # Every count here includes control items: a count that skipped them would move differently right
-    # after a control and point at it.
-    per_pool = {
-        (r["item__project_id"], r["item__language_id"]): r
-        for r in Annotation.objects.filter(evaluator=user)
-        .values("item__project_id", "item__language_id")
-        .annotate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
-    }
-    rows = []
-    for membership in memberships:
-        pool = membership.pool
-        counts = per_pool.get((pool.project_id, pool.language_id), {})
-        accuracy = control_accuracy_reported(membership=membership)
-        rows.append({
-            "membership": membership, "pool": pool, "language": pool.language, "project": pool.project,
-            "today": counts.get("today", 0), "total": counts.get("total", 0),
-            "accuracy": accuracy.accuracy, "n_controls": accuracy.answers, "control_block": accuracy.block,
-            "needs_calibration": membership.state in (PoolMembership.State.INVITED, PoolMembership.State.CALIBRATING),
-        })
-    mine = Annotation.objects.filter(evaluator=user)
-    accuracy, n_controls = my_control_accuracy(memberships)
-    languages = sorted({row["language"] for row in rows}, key=lambda lang: lang.code)
-    context = {
-        "rows": rows,
-        "languages": languages,
-        "pending_guidelines": pending_guidelines(user=user),
-        "pending_calibration": [r for r in rows if r["needs_calibration"]],
-        "count_today": mine.filter(created_at__gte=start).count(),
-        "count_total": mine.count(),
-        "accuracy": accuracy,
-        "n_controls": n_controls,
-        "can_work": any(r["membership"].state == PoolMembership.State.QUALIFIED for r in rows),
-    }
-    return render(request, "evaluators/dashboard.html", context)
-
-
-@evaluator_required
 def guideline_detail(request, slug):
     """The current guideline of a project the user works on (or any project, for staff)."""
-    project = get_object_or_404(Project, slug=slug)
+    project = get_object_or_404(project_model(), slug=slug)
     member = PoolMembership.objects.filter(pool__project=project, user=request.user).exists()
     if not request.user.is_staff and not member:
         raise Http404
@@ -191,7 +147,7 @@ def guideline_detail(request, slug):
             messages.error(request, " ".join(exc.messages))
             return redirect("evaluators:guideline", slug=slug)
         messages.success(request, _("Thank you: guideline version %(v)s acknowledged.") % {"v": version.label})
-        return redirect(request.POST.get("next") or reverse("evaluators:dashboard"))
+        return redirect(request.POST.get("next") or reverse("annotation:dashboard"))
     return render(request, "evaluators/guideline.html", {
         "project": project, "version": version, "body_html": mark_safe(render_guideline(version.body)),  # noqa: S308 - sanitised renderer
         "acknowledged": acknowledged, "previous": previous_ack.version if previous_ack else None, "diff": diff,
@@ -203,20 +159,8 @@ def guideline_detail(request, slug):
 # --- console ------------------------------------------------------------------------------------
 
 @staff_required
-def console(request):
-    """The console's front page: every project × language's capacity against its overlap k, the
-    languages that are short first, each with what to do."""
-    from annotation.capacity import capacity_overview
-
-    rows = sorted(capacity_overview(), key=lambda row: (row.ok, row.project.name, row.language.code))
-    return render(request, "evaluators/console.html", {
-        "capacity": rows, "short": [row for row in rows if not row.ok],
-    })
-
-
-@staff_required
 def console_guidelines(request):
-    projects = Project.objects.order_by("name")
+    projects = project_model().objects.order_by("name")
     rows = [{"project": p, "current": guideline_current(project=p)} for p in projects]
     return render(request, "evaluators/console_guidelines.html", {"rows": rows})
 
@@ -224,7 +168,7 @@ def console_guidelines(request):
 @staff_required
 def console_guideline_edit(request, slug):
     """Publish a new version of a project's guideline, then show what changed."""
-    project = get_object_or_404(Project, slug=slug)
+    project = get_object_or_404(project_model(), slug=slug)
     current = guideline_current(project=project)
     versions = GuidelineVersion.objects.filter(guideline__project=project).order_by("-major", "-minor")
     error = None
@@ -255,7 +199,7 @@ def console_guideline_edit(request, slug):
 
 @staff_required
 def console_guideline_diff(request, slug):
-    project = get_object_or_404(Project, slug=slug)
+    project = get_object_or_404(project_model(), slug=slug)
     versions = GuidelineVersion.objects.filter(guideline__project=project, status=GuidelineVersion.Status.PUBLISHED)
     to = get_object_or_404(versions, pk=request.GET.get("to")) if request.GET.get("to") else versions.first()
     if to is None:
@@ -289,7 +233,7 @@ def calibration(request, pool_id):
     )
     if membership.state == PoolMembership.State.QUALIFIED:
         messages.info(request, _("You are already qualified in this pool."))
-        return redirect("evaluators:dashboard")
+        return redirect("annotation:dashboard")
     try:
         attempt = calibration_attempt_start(user=request.user, pool=membership.pool)
     except CalibrationNotAllowed as exc:
@@ -303,7 +247,7 @@ def calibration(request, pool_id):
         }, status=409)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("evaluators:dashboard")
+        return redirect("annotation:dashboard")
     answers: dict[str, str] = request.session.get(_cal_key(attempt), {})
     remaining = [pk for pk in attempt.item_order if str(pk) not in answers]
     if request.method == "POST" and remaining:
@@ -324,7 +268,7 @@ def calibration(request, pool_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             request.session.pop(_cal_key(attempt), None)
-            return redirect("evaluators:dashboard")
+            return redirect("annotation:dashboard")
         request.session.pop(_cal_key(attempt), None)
         return redirect("evaluators:calibration_result", attempt_id=attempt.pk)
     item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
