@@ -109,6 +109,7 @@ class Item(models.Model):
         OPEN = "open"
         ADJUDICATION = "adjudication"
         APPROVED = "approved"
+        REMOVED = "removed", "removed from the pool"  # a reviewer upheld a flag: never served again
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     public_id = models.UUIDField(
@@ -204,12 +205,25 @@ class ItemFlag(models.Model):
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="flags")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_flags")
+    class Resolution(models.TextChoices):
+        DISMISSED = "dismissed", "dismissed (the item stays in the pool)"
+        REMOVED = "removed", "item removed from the pool"
+        RELABELLED = "relabelled", "labelled by the reviewer"
+
     reason = models.CharField(max_length=16, choices=Reason.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a reviewer in the review queue's "Flagged" tab (annotation.services.flag_resolve).
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags_resolved"
+    )
+    resolution_comment = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "evaluator"], name="item_flag_once_per_evaluator")]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="item_flag_open_idx")]
 
     def __str__(self) -> str:
         return f"item {self.item_id} flagged {self.reason}"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("work/annotations/<int:pk>/relabel/", views.annotation_relabel, name="annotation_relabel"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/items/<int:pk>/", views.review_resolve, name="review_resolve"),
+    path("review/bulk-approve/", views.review_bulk_approve, name="review_bulk_approve"),
     path("console/agreement/", views.agreement_dashboard, name="agreement"),
     path("console/reports/", views.report_triage, name="report_triage"),
     path("console/reports/<int:pk>/<str:action>/", views.report_triage_action, name="report_triage_action"),

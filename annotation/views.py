@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from annotation import services
@@ -450,38 +451,84 @@ def reviewer_required(view):
 
 @reviewer_required
 def review_queue(request):
-    items = (
-        Item.objects.filter(status=Item.Status.ADJUDICATION)
-        .select_related("project", "language")
-        .prefetch_related("annotations__evaluator", "annotations__guideline_version", "project__labels")
-        .order_by("-priority", "id")[:50]
-    )
-    rows = []
-    for item in items:
-        votes = [a for a in item.annotations.all() if a.discarded_at is None]
-        counts = Counter(a.label for a in votes)
-        rows.append({"item": item, "votes": votes, "counts": counts.most_common(),
-                     "labels": list(item.project.labels.all())})
-    return render(request, "annotation/review_queue.html", {"rows": rows})
+    """Items waiting for a reviewer: the adjudication queue, or the Flagged tab (``?reason=flagged``),
+    filtered by project, language and reason; worked from the keyboard (static/parity/review.js)."""
+    from annotation import review
+
+    flt = review.ReviewFilter.from_query(request.GET)
+    return render(request, "annotation/review_queue.html", {
+        "rows": review.review_rows(flt), "filter": flt, "counts": review.queue_counts(flt),
+        "options": review.filter_options(), "query": request.GET.urlencode(),
+        "flag_reasons": dict(ItemFlag.Reason.choices),
+    })
+
+
+def _back_to_queue(request):
+    """Back to the queue with the filters the reviewer had, and the keyboard position kept."""
+    query = request.POST.get("query", "")
+    if not re.fullmatch(r"[A-Za-z0-9_=&%.+\-]*", query):
+        query = ""
+    pos = request.POST.get("pos", "")
+    if pos.isdigit():
+        query = "&".join(part for part in (query, f"pos={pos}") if part)
+    url = reverse("annotation:review_queue")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @reviewer_required
 @require_POST
 def review_resolve(request, pk):
+    from annotation import review
+
     item = get_object_or_404(Item, pk=pk)
     label = request.POST.get("label", "")
     comment = request.POST.get("comment", "")[:2000]
     action = request.POST.get("action", "approve")
     try:
-        if action == "approve":
+        if action in ("dismiss", "remove", "relabel"):
+            resolution = review.flag_resolve(item=item, reviewer=request.user, action=action, label=label,
+                                             comment=comment)
+            message = {
+                ItemFlag.Resolution.DISMISSED: _("Item %(id)s: flag dismissed, the item stays in the pool."),
+                ItemFlag.Resolution.REMOVED: _("Item %(id)s removed from the pool."),
+                ItemFlag.Resolution.RELABELLED: _("Item %(id)s: flag resolved, label %(label)s approved."),
+            }[resolution] % {"id": item.pk, "label": label}
+        elif action == "approve":
             approved = services.review_approve(item=item, reviewer=request.user, comment=comment)
-        else:
+            message = _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label}
+        elif action == "override":
+            if not label:
+                raise ValidationError(_("Choose a label for item %(id)s first.") % {"id": item.pk})
             approved = services.review_override(item=item, label=label, reviewer=request.user, comment=comment)
+            message = _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label}
+        else:
+            raise ValidationError(_("Unknown action %(action)r.") % {"action": action[:20]})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label})
-    return redirect("annotation:review_queue")
+        messages.success(request, message)
+    return _back_to_queue(request)
+
+
+@reviewer_required
+@require_POST
+def review_bulk_approve(request):
+    """Approve the proposed label of every selected item (the ones without a proposal are named)."""
+    from annotation import review
+
+    ids = [int(pk) for pk in request.POST.getlist("items") if pk.isdigit()]
+    if not ids:
+        messages.error(request, _("Select the items to approve first."))
+        return _back_to_queue(request)
+    result = review.review_bulk_approve(item_ids=ids, reviewer=request.user,
+                                        comment=request.POST.get("comment", "")[:2000])
+    if result.approved:
+        messages.success(request, ngettext(
+            "%(n)d item approved with its proposed label.", "%(n)d items approved with their proposed labels.",
+            len(result.approved)) % {"n": len(result.approved)})
+    for pk, why in result.refused.items():
+        messages.error(request, _("Item %(id)s not approved: %(why)s") % {"id": pk, "why": why})
+    return _back_to_queue(request)
 
 
 # --- console: agreement -------------------------------------------------------------------------

@@ -197,8 +197,8 @@ EXPECTED = {
     "dashboard": 10, "workspace": 49, "assignment page": 19,
     "web submit": 50, "web skip": 39, "web flag": 43, "web release": 8,  # answer + refill of the window
     "api next": 17, "api submit": 20, "api assignments": 2, "api annotations": 3, "api memberships": 10,
-    # reviewer
-    "review page": 7, "review resolve": 11, "api review list": 3, "api review override": 9,
+    # reviewer (review page 7 → 10: the two tab counts and the project/language filter menus, one query each)
+    "review page": 10, "review resolve": 11, "api review list": 3, "api review override": 9,
     "api review history": 2,
 }
 
