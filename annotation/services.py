@@ -416,6 +416,15 @@ def assignments_release(
 
 
 # --------------------------------------------------------------------------- submissions
+class GuidelineNotAcknowledged(PermissionDenied):
+    """A submission refused because the evaluator has not acknowledged the project's current guideline
+    (it was republished while they worked). Carries the version, so the workspace can show it inline."""
+
+    def __init__(self, message: str, *, project: Project, version=None):
+        super().__init__(message)
+        self.project, self.version = project, version
+
+
 def _check_label(project: Project, label: str) -> None:
     if not project.labels.filter(value=label).exists():
         raise NoLabelError(f"unknown label {label!r} for project {project.slug}")
@@ -454,9 +463,11 @@ def annotation_submit(
     _check_label(project, label)
     version = guideline_current(project=project)
     if version is None or not guideline_is_acknowledged(user=evaluator, project=project):
-        raise PermissionDenied("acknowledge the current guideline version before submitting")
+        raise GuidelineNotAcknowledged("acknowledge the current guideline version before submitting",
+                                       project=project, version=version)
     if guideline_version_id is not None and guideline_version_id != version.pk:
-        raise PermissionDenied(f"the guideline changed: read and acknowledge version {version.label}")
+        raise GuidelineNotAcknowledged(f"the guideline changed: read and acknowledge version {version.label}",
+                                       project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
     item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
     try:

@@ -306,6 +306,8 @@ def assignment_submit(request, public_id):
         annotation = services.annotation_submit(
             evaluator=request.user, assignment_id=pk, label=label, idempotency_key=key, time_spent_ms=time_spent,
         )
+    except services.GuidelineNotAcknowledged as exc:
+        return _guideline_refusal(request, exc, public_id=public_id)
     except PermissionDenied as exc:
         return _error(request, str(exc), status=403)
     except services.IdempotencyConflict as exc:
@@ -316,6 +318,40 @@ def assignment_submit(request, public_id):
         return _next_response(request, extra={"submitted": {"annotation": annotation.pk, "label": annotation.label}})
     messages.success(request, _("Saved: %(label)s") % {"label": annotation.label})
     return redirect("annotation:workspace")
+
+
+def guideline_payload(*, user, version) -> dict:
+    """The current guideline as the workspace's inline panel shows it: the sanitised text, what changed
+    since the version the evaluator acknowledged, and where to acknowledge it."""
+    from evaluators.views import guideline_changes_for
+
+    changes = guideline_changes_for(user=user, version=version)
+    return {
+        "id": version.pk, "label": version.label, "title": version.guideline.title,
+        "html": str(safe_html_guideline(version.body)),
+        "previous": changes["previous"].label if changes["previous"] else None,
+        "added": changes["added"], "removed": changes["removed"],
+        "changes": [{"kind": kind, "text": text} for kind, text in changes["lines"] if kind in ("add", "del")][:200],
+        "acknowledge_url": reverse("evaluators:guideline", args=[version.guideline.project.slug]),
+    }
+
+
+def _guideline_refusal(request, exc, *, public_id):
+    """A label refused because the guideline was republished: the item stays leased. The workspace script
+    shows the new version inline and sends the label again once acknowledged; without the script, the
+    guideline page acknowledges it and comes back to the same item."""
+    version = exc.version
+    if version is None:
+        return _error(request, str(exc), status=403)
+    if _wants_json(request):
+        return JsonResponse({"error": _("The guideline changed: read version %(v)s and acknowledge it; your label "
+                                        "is kept and saved once you do.") % {"v": version.label},
+                             "guideline": guideline_payload(user=request.user, version=version)}, status=409)
+    back = reverse("annotation:assignment", args=[public_id])
+    url = reverse("evaluators:guideline", args=[version.guideline.project.slug])
+    messages.warning(request, _("The guideline changed: acknowledge version %(v)s, then label the item again.")
+                     % {"v": version.label})
+    return redirect(f"{url}?next={back}")
 
 
 @evaluator_required

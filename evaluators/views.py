@@ -12,11 +12,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -124,9 +125,32 @@ class LogoutView(auth_views.LogoutView):
 
 # --- evaluator pages ----------------------------------------------------------------------------
 
+def guideline_changes_for(*, user, version: GuidelineVersion) -> dict:
+    """What changed in ``version`` since the version of the same guideline the user last acknowledged:
+    the diff lines and how many were added and removed (no previous acknowledgement: no diff)."""
+    previous_ack = (
+        GuidelineAcknowledgement.objects.filter(user=user, version__guideline=version.guideline)
+        .exclude(version=version).select_related("version").order_by("-version__major", "-version__minor").first()
+    )
+    previous = previous_ack.version if previous_ack else None
+    lines = guideline_diff_lines(previous, version) if previous else []
+    return {"previous": previous, "lines": lines, "added": sum(k == "add" for k, _ in lines),
+            "removed": sum(k == "del" for k, _ in lines)}
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse("annotation:dashboard")
+
+
 @evaluator_required
 def guideline_detail(request, slug):
-    """The current guideline of a project the user works on (or any project, for staff)."""
+    """The current guideline of a project the user works on (or any project, for staff), with what changed
+    since the version they acknowledged. POST acknowledges it; with ``Accept: application/json`` (the
+    workspace's inline panel) the answer is JSON, and ``version`` must still be the current one."""
     project = get_object_or_404(project_model(), slug=slug)
     member = PoolMembership.objects.filter(pool__project=project, user=request.user).exists()
     if not request.user.is_staff and not member:
@@ -134,23 +158,30 @@ def guideline_detail(request, slug):
     version = guideline_current(project=project)
     if version is None:
         raise Http404
+    wants_json = "application/json" in request.headers.get("Accept", "")
     acknowledged = GuidelineAcknowledgement.objects.filter(user=request.user, version=version).exists()
-    previous_ack = (
-        GuidelineAcknowledgement.objects.filter(user=request.user, version__guideline=version.guideline)
-        .exclude(version=version).select_related("version").order_by("-version__major", "-version__minor").first()
-    )
-    diff = guideline_diff_lines(previous_ack.version, version) if previous_ack and not acknowledged else None
+    changes = guideline_changes_for(user=request.user, version=version)
     if request.method == "POST":
+        shown = request.POST.get("version") or ""
+        if wants_json and shown and shown != str(version.pk):
+            return JsonResponse({"error": _("The guideline changed again: version %(v)s is current now.")
+                                 % {"v": version.label}, "current": version.pk}, status=409)
         try:
             guideline_acknowledge(user=request.user, version=version)
         except ValidationError as exc:
+            if wants_json:
+                return JsonResponse({"error": " ".join(exc.messages)}, status=400)
             messages.error(request, " ".join(exc.messages))
             return redirect("evaluators:guideline", slug=slug)
+        if wants_json:
+            return JsonResponse({"acknowledged": version.pk, "label": version.label})
         messages.success(request, _("Thank you: guideline version %(v)s acknowledged.") % {"v": version.label})
-        return redirect(request.POST.get("next") or reverse("annotation:dashboard"))
+        return redirect(_safe_next(request))
     return render(request, "evaluators/guideline.html", {
         "project": project, "version": version, "body_html": mark_safe(render_guideline(version.body)),  # noqa: S308 - sanitised renderer
-        "acknowledged": acknowledged, "previous": previous_ack.version if previous_ack else None, "diff": diff,
+        "acknowledged": acknowledged, "previous": changes["previous"],
+        "diff": changes["lines"] if not acknowledged else None, "changes": changes,
+        "next": request.GET.get("next", "") if _safe_next(request) == request.GET.get("next") else "",
         "addenda": [(a, mark_safe(render_guideline(a.body)))  # noqa: S308 - sanitised renderer
                     for a in guideline_addenda_for(version=version, user=request.user)],
     })
