@@ -123,8 +123,13 @@ def _queue_total(*, user, item: Item, mine: int) -> int:
 
 
 def _labels(project: Project) -> list[dict]:
-    return [{"value": label.value, "display": label.display or label.value, "key": str(i + 1) if i < 9 else ""}
-            for i, label in enumerate(project.labels.all())]
+    # ``parts``: the name split after each "/", so "science/technology" can wrap there (<wbr>), not mid-word.
+    out = []
+    for i, label in enumerate(project.labels.all()):
+        display = label.display or label.value
+        out.append({"value": label.value, "display": display, "key": str(i + 1) if i < 9 else "",
+                    "parts": [part + "/" for part in display.split("/")[:-1]] + [display.split("/")[-1]]})
+    return out
 
 
 def _assignment_data(assignment: Assignment, editing: Annotation | None = None) -> dict:
@@ -331,7 +336,8 @@ def guideline_payload(*, user, version) -> dict:
         "html": str(safe_html_guideline(version.body)),
         "previous": changes["previous"].label if changes["previous"] else None,
         "added": changes["added"], "removed": changes["removed"],
-        "changes": [{"kind": kind, "text": text} for kind, text in changes["lines"] if kind in ("add", "del")][:200],
+        "changes": [{"kind": kind, "text": text} for kind, text in changes["lines"]
+                    if kind in ("add", "del") and text.strip()][:200],
         "acknowledge_url": reverse("evaluators:guideline", args=[version.guideline.project.slug]),
     }
 

@@ -134,8 +134,8 @@ def guideline_changes_for(*, user, version: GuidelineVersion) -> dict:
     )
     previous = previous_ack.version if previous_ack else None
     lines = guideline_diff_lines(previous, version) if previous else []
-    return {"previous": previous, "lines": lines, "added": sum(k == "add" for k, _ in lines),
-            "removed": sum(k == "del" for k, _ in lines)}
+    return {"previous": previous, "lines": lines, "added": sum(k == "add" and bool(t.strip()) for k, t in lines),
+            "removed": sum(k == "del" and bool(t.strip()) for k, t in lines)}
 
 
 def _safe_next(request) -> str:

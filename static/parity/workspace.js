@@ -185,8 +185,14 @@
       fail: function (err) {
         if (err.body && err.body.guideline) {
           // Refused for the republished guideline: kept (still pending) until the acknowledgement.
+          // The item it was for comes back on screen (the one shown goes back to the front of the window).
           refused.push({item: item, url: url, body: body, message: message});
-          showGuideline(err.body.guideline, err.message);
+          if (refused.length === 1 && (!current || current.id !== item.id)) {
+            if (current && !waiting && !pending[current.id]) ahead.unshift(current);
+            waiting = false;
+            show(item);
+          }
+          showGuideline(err.body.guideline);
           return;
         }
         // Not saved: the item comes back next (later saves go on: they are other items).
@@ -211,8 +217,8 @@
     });
   }
 
-  function showGuideline(guideline, message) {
-    if (!gcPanel) { say(message); return; }
+  function showGuideline(guideline) {
+    if (!gcPanel) return;
     gcVersion = guideline;
     gcPanel.querySelector("[data-gc=label]").textContent = "v" + guideline.label;
     var summary = guideline.previous
@@ -236,7 +242,7 @@
       setBusy(false);
       gcPanel.querySelector("[data-gc-ack]").focus();
     }
-    say(message);
+    say("");
   }
 
   function acknowledge(resend) {
@@ -262,15 +268,14 @@
       gcVersion = null;
       var again = refused;
       refused = [];
-      if (resend) {
+      if (resend) {  // the labels pressed go out again, in order; the next item comes on screen
         again.forEach(function (r) { queueSave(r.item, r.url, r.body, r.message); });
-        if (waiting) { setBusy(true); }
-        pump();
-      } else {
-        if (current && !waiting && !pending[current.id]) ahead.unshift(current);
-        again.reverse().forEach(function (r) { delete pending[r.item.id]; ahead.unshift(r.item); });
-        setBusy(false);
         advance();
+        pump();
+      } else {  // the item on screen (the first refused) is answered again; the other refused ones follow
+        again.forEach(function (r) { delete pending[r.item.id]; });
+        again.slice(1).reverse().forEach(function (r) { ahead.unshift(r.item); });
+        setBusy(false);
       }
       say("");
       if (!waiting) textEl.focus({preventScroll: true});
