@@ -133,3 +133,33 @@ def test_evaluator_acknowledges_a_republished_guideline_inside_the_workspace(pag
     assert Annotation.objects.count() == 2
     assert Assignment.objects.filter(status=Assignment.Status.SUBMITTED).count() == 2
     assert not page.js_errors
+
+
+def test_admin_sees_a_language_below_capacity_on_the_health_page(page, live_server):
+    from django.contrib.auth import get_user_model
+
+    from tests.browser.conftest import PASSWORD
+
+    project, hausa = _project()
+    project.overlap = 2
+    project.save()
+    urdu = language("urd_Arab")
+    project.languages.add(urdu)
+    for name in ("amina", "musa"):
+        qualified_evaluator(project, hausa, username=name)
+    for n in range(5):
+        ItemFactory(project=project, language=hausa, text=f"Jumla {n}")
+        ItemFactory(project=project, language=urdu, text=f"جملہ {n}")
+    get_user_model().objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
+    login(page, live_server, "admin")
+    expect(page).to_have_url(re.compile(r"/console/$"))  # an admin outside every pool lands on the console
+    page.locator('[data-test="health-link"]').click()
+    urdu_row = page.locator('[data-test="health-row"][data-language="urd_Arab"]')
+    expect(urdu_row.locator('[data-test="cell-evaluators"]')).to_have_class(re.compile("red"))
+    expect(urdu_row.locator('[data-test="cell-evaluators"]')).to_have_text("0 / 2")
+    hausa_row = page.locator('[data-test="health-row"][data-language="hau_Latn"]')
+    expect(hausa_row.locator('[data-test="cell-evaluators"]')).not_to_have_class(re.compile("red"))
+    expect(page.locator('[data-test="health-next"][data-language="urd_Arab"]')).to_contain_text(
+        "invite and qualify 2 more")
+    shot(page, "health")
+    assert not page.js_errors
