@@ -9,6 +9,7 @@ urlpatterns = [
     path("console/", dashboard.console, name="console"),
     path("work/", views.workspace, name="workspace"),
     path("work/release/", views.workspace_release, name="workspace_release"),
+    path("work/goal/", views.session_goal, name="session_goal"),
     path("work/assignments/<uuid:public_id>/", views.assignment_page, name="assignment"),
     path("work/assignments/<uuid:public_id>/submit/", views.assignment_submit, name="assignment_submit"),
     path("work/assignments/<uuid:public_id>/skip/", views.assignment_skip, name="assignment_skip"),

@@ -34,6 +34,7 @@ from evaluators.views import evaluator_required, pending_guidelines, render_guid
 
 SESSION_TARGET = 20  # items per work session shown by the session progress bar
 SESSION_KEY = "parity_work_session_started"
+GOAL_KEY = "parity_work_session_goal"  # a fixed target: it does not grow as the evaluator labels
 
 
 # --- read helpers (scoped to the evaluator) -----------------------------------------------------
@@ -76,8 +77,9 @@ def _progress(request, assignment: Assignment | None) -> dict:
     user = request.user
     started = _session_started(request)
     session_done = Annotation.objects.filter(evaluator=user, created_at__gte=started).count()
+    goal = _session_goal(request)
     data = {
-        "session_done": session_done, "session_target": max(SESSION_TARGET, session_done),
+        "session_done": session_done, "session_target": goal, "session_goal_reached": session_done >= goal,
         "queue_done": 0, "queue_total": 0,
     }
     if assignment is not None:
@@ -88,8 +90,28 @@ def _progress(request, assignment: Assignment | None) -> dict:
         data["queue_total"] = max(_queue_total(user=user, item=item, mine=mine), mine)
     for key, total in (("session", data["session_target"]), ("queue", data["queue_total"])):
         done = data[f"{key}_done"]
-        data[f"{key}_percent"] = round(100 * done / total) if total else 0
+        data[f"{key}_percent"] = min(100, round(100 * done / total)) if total else 0
     return data
+
+
+def _session_goal(request) -> int:
+    try:
+        return max(1, int(request.session.get(GOAL_KEY, SESSION_TARGET)))
+    except (TypeError, ValueError):
+        return SESSION_TARGET
+
+
+@evaluator_required
+@require_POST
+def session_goal(request):
+    """A new goal once the last one is reached: SESSION_TARGET more items than done in this session."""
+    started = _session_started(request)
+    done = Annotation.objects.filter(evaluator=request.user, created_at__gte=started).count()
+    request.session[GOAL_KEY] = done + SESSION_TARGET
+    if _wants_json(request):
+        return JsonResponse({"session_target": done + SESSION_TARGET, "session_done": done})
+    return redirect(request.POST.get("back") if str(request.POST.get("back", "")).startswith("/work/")
+                    else "annotation:workspace")
 
 
 def _queue_total(*, user, item: Item, mine: int) -> int:

@@ -41,6 +41,7 @@
   var flagDialog = document.getElementById("flag-dialog");
   var helpDialog = document.getElementById("help-dialog");
   var gcPanel = document.getElementById("guideline-changed");
+  var goalForm = document.getElementById("goal-form");
   var timerEl = document.getElementById("item-timer");
   var refused = [];   // saves refused because the guideline changed, waiting for the acknowledgement
   var gcVersion = null;
@@ -76,7 +77,7 @@
     if (!progress) return;
     ["session", "queue"].forEach(function (key) {
       var bar = root.querySelector("[data-bar=" + key + "]");
-      if (!bar) return;
+      if (!bar || progress[key + "_percent"] === undefined) return;
       var pct = progress[key + "_percent"] || 0;
       bar.setAttribute("aria-valuenow", String(pct));
       bar.firstElementChild.style.width = pct + "%";
@@ -85,6 +86,7 @@
       var value = progress[el.getAttribute("data-progress")];
       if (value !== undefined) el.textContent = String(value);
     });
+    if (goalForm && progress.session_goal_reached !== undefined) goalForm.hidden = !progress.session_goal_reached;
   }
 
   function updateUndo(undo) {
@@ -389,6 +391,19 @@
     ids.forEach(function (id) { form.append("ids", id); });
     navigator.sendBeacon(root.getAttribute("data-release-url"), form);
   });
+  if (goalForm) {
+    goalForm.addEventListener("submit", function (event) {
+      // A new goal without leaving the item: the counters move, nothing else changes.
+      event.preventDefault();
+      post(goalForm.action, {}).then(function (json) {
+        var session = {session_done: json.session_done, session_target: json.session_target,
+                       session_goal_reached: false,
+                       session_percent: Math.min(100, Math.round(100 * json.session_done / json.session_target))};
+        updateProgress(session);
+        textEl.focus({preventScroll: true});
+      }).catch(function (err) { say(err.message); });
+    });
+  }
   if (gcPanel) {
     gcPanel.querySelector("[data-gc-ack]").addEventListener("click", function () { acknowledge(true); });
     gcPanel.querySelector("[data-gc-again]").addEventListener("click", function () { acknowledge(false); });

@@ -87,3 +87,29 @@ def test_workspace_has_the_panel_the_timer_and_a_flag_sentence(ev_client, items)
     html = ev_client.get(reverse("annotation:workspace")).content.decode()
     assert 'data-test="guideline-changed"' in html and 'data-test="item-timer"' in html
     assert "a reviewer will look at it" in html
+
+
+def test_the_session_goal_is_fixed_then_reached_then_renewed(ev_client, project, hausa, evaluator, monkeypatch):
+    from annotation import views
+    from annotation.services import assignment_next
+    from tests.factories import ItemFactory
+
+    for n in range(4):
+        ItemFactory(project=project, language=hausa, text=f"more {n}")
+    monkeypatch.setattr(views, "SESSION_TARGET", 2)
+
+    def submit(key):
+        lease = assignment_next(evaluator=evaluator)
+        return ev_client.post(reverse("annotation:assignment_submit", args=[lease.public_id]),
+                              {"label": "sports", "idempotency_key": key}, **JSON).json()["progress"]
+
+    for n in range(3):
+        progress = submit(f"g{n}")
+        assert progress["session_target"] == 2  # fixed: it does not grow with the evaluator
+    assert progress["session_done"] == 3 and progress["session_goal_reached"] and progress["session_percent"] == 100
+    html = ev_client.get(reverse("annotation:workspace")).content.decode()
+    assert 'data-test="goal-reached"' in html and 'data-test="goal-reached" hidden' not in html
+    renewed = ev_client.post(reverse("annotation:session_goal"), {}, **JSON).json()
+    assert renewed == {"session_target": 5, "session_done": 3}
+    progress = submit("g9")
+    assert (progress["session_target"], progress["session_goal_reached"]) == (5, False)
