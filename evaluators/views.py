@@ -279,8 +279,10 @@ def calibration(request, pool_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("annotation:dashboard")
+    wants_json = "application/json" in request.headers.get("Accept", "")
     answers: dict[str, str] = request.session.get(_cal_key(attempt), {})
     remaining = [pk for pk in attempt.item_order if str(pk) not in answers]
+    total = len(attempt.item_order)
     if request.method == "POST" and remaining:
         label = request.POST.get("label", "")
         if str(request.POST.get("item")) == str(remaining[0]) and membership.pool.project.labels.filter(
@@ -290,6 +292,11 @@ def calibration(request, pool_id):
             request.session[_cal_key(attempt)] = answers
             remaining = remaining[1:]
         if remaining:
+            if wants_json:  # the page's script shows the next item without a page load
+                item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
+                done = total - len(remaining)
+                return JsonResponse({"item": {"id": item.pk, "text": item.text}, "position": done + 1,
+                                     "total": total, "percent": round(100 * done / total) if total else 0})
             return redirect("evaluators:calibration", pool_id=pool_id)
     if not remaining:
         try:
@@ -299,11 +306,16 @@ def calibration(request, pool_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             request.session.pop(_cal_key(attempt), None)
+            if wants_json:
+                return JsonResponse({"error": " ".join(exc.messages), "redirect": reverse("annotation:dashboard")},
+                                    status=400)
             return redirect("annotation:dashboard")
         request.session.pop(_cal_key(attempt), None)
-        return redirect("evaluators:calibration_result", attempt_id=attempt.pk)
+        result_url = reverse("evaluators:calibration_result", kwargs={"attempt_id": attempt.pk})
+        if wants_json:
+            return JsonResponse({"redirect": result_url})
+        return redirect(result_url)
     item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
-    total = len(attempt.item_order)
     done = total - len(remaining)
     return render(request, "evaluators/calibration.html", {
         "membership": membership, "pool": membership.pool, "attempt": attempt, "item": item,

@@ -84,3 +84,27 @@ def test_staff_outside_every_pool_land_on_the_console(client):
 def test_an_evaluator_in_a_pool_stays_on_the_dashboard(client, evaluator):
     evaluator.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
     assert _dashboard(client, evaluator).status_code == 200
+
+
+def test_calibration_answers_as_json_without_a_page_load(client):
+    from evaluators.models import CalibrationAttempt, CalibrationItem
+
+    membership = f.member(calibration_pool(bank=10, per_attempt=3, cooldown=0))
+    client.force_login(membership.user)
+    url = reverse("evaluators:calibration", args=[membership.pool.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "parity/calibration.js" in page.content.decode()
+    assert "<script>" not in page.content.decode()  # no inline script (CSP)
+    attempt = CalibrationAttempt.objects.get(membership=membership)
+    gold = dict(CalibrationItem.objects.filter(pk__in=attempt.item_order).values_list("id", "reference_label"))
+    order = list(attempt.item_order)
+    first = client.post(url, {"item": order[0], "label": gold[order[0]]}, HTTP_ACCEPT="application/json").json()
+    assert first["position"] == 2 and first["total"] == 3 and first["item"]["id"] == order[1]
+    assert "reference_label" not in first["item"] and gold[order[1]] not in first["item"].values()
+    stale = client.post(url, {"item": order[0], "label": "sports"}, HTTP_ACCEPT="application/json").json()
+    assert stale["position"] == 2  # an answer for an item already answered changes nothing
+    client.post(url, {"item": order[1], "label": gold[order[1]]}, HTTP_ACCEPT="application/json")
+    last = client.post(url, {"item": order[2], "label": gold[order[2]]}, HTTP_ACCEPT="application/json").json()
+    attempt.refresh_from_db()
+    assert last["redirect"] == reverse("evaluators:calibration_result", args=[attempt.pk])
+    assert attempt.status == CalibrationAttempt.Status.PASSED
