@@ -49,6 +49,11 @@ class Project(models.Model):
         default=0.0, help_text="Aggregated labels below this confidence go to adjudication (0 = never)"
     )
     lease_minutes = models.PositiveIntegerField(default=30)
+    show_suggestions = models.BooleanField(
+        default=False,
+        help_text="Show evaluators and reviewers the champion model's top label and its confidence. Off by default: "
+        "a suggestion anchors judgements. What was shown is recorded on each annotation",
+    )
     aggregate_when_short = models.BooleanField(
         default=False,
         help_text="When a language has fewer active qualified evaluators than its overlap k, aggregate each item "
@@ -136,6 +141,10 @@ class Item(models.Model):
     proposed_label = models.CharField(max_length=100, blank=True)
     proposed_confidence = models.FloatField(null=True, blank=True)
     proposed_method = models.CharField(max_length=16, blank=True)
+    # The champion's prediction, cached per item (annotation.suggestions): valid for that model version only.
+    suggestion_label = models.CharField(max_length=100, blank=True)
+    suggestion_confidence = models.FloatField(null=True, blank=True)
+    suggestion_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
     review_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -248,6 +257,10 @@ class Annotation(models.Model):
         max_length=64, blank=True, help_text="Hash of the first request's payload: a reused key with another is a 409"
     )
     time_spent_ms = models.PositiveIntegerField(default=0)
+    # The model suggestion the evaluator saw when labelling (empty: none shown).
+    suggestion_shown_label = models.CharField(max_length=100, blank=True)
+    suggestion_shown_confidence = models.FloatField(null=True, blank=True)
+    suggestion_shown_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
     discarded_at = models.DateTimeField(
         null=True, blank=True, db_index=True,
         help_text="Set when an admin discarded the evaluator's annotations: kept, but out of aggregation",

@@ -91,6 +91,7 @@ class ReviewRow:
     counts: list[tuple[str, int]]
     labels: list
     flags: list[ItemFlag] = field(default_factory=list)
+    suggestion: object = None  # annotation.suggestions.Suggestion where the project shows them
 
 
 def review_rows(flt: ReviewFilter) -> list[ReviewRow]:
@@ -107,11 +108,16 @@ def review_rows(flt: ReviewFilter) -> list[ReviewRow]:
         )
         .order_by("-priority", "id")[:QUEUE_SIZE]
     )
+    from annotation.suggestions import suggestions_for
+
+    items = list(items)
+    suggestions = suggestions_for(items)
     rows = []
     for item in items:
         votes = list(item.annotations.all())
         rows.append(ReviewRow(item=item, votes=votes, counts=Counter(a.label for a in votes).most_common(),
-                              labels=list(item.project.labels.all()), flags=item.open_flags))
+                              labels=list(item.project.labels.all()), flags=item.open_flags,
+                              suggestion=suggestions.get(item.pk)))
     return rows
 
 

@@ -433,7 +433,7 @@ def _check_label(project: Project, label: str) -> None:
 @transaction.atomic
 def annotation_submit(
     *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0,
-    guideline_version_id: int | None = None,
+    guideline_version_id: int | None = None, suggestion=None,
 ) -> Annotation:
     """Record a label. A retried request with the same idempotency key and payload returns the first
     annotation; the same key with another payload is an IdempotencyConflict (409), never a silent success.
@@ -475,6 +475,10 @@ def annotation_submit(
             annotation = Annotation.objects.create(
                 assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
                 idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
+                # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
+                suggestion_shown_label=suggestion.label if suggestion else "",
+                suggestion_shown_confidence=suggestion.confidence if suggestion else None,
+                suggestion_shown_version=suggestion.version if suggestion else None,
             )
     except IntegrityError:
         prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()

@@ -154,10 +154,18 @@ def _labels(project: Project) -> list[dict]:
     return out
 
 
-def _assignment_data(assignment: Assignment, editing: Annotation | None = None) -> dict:
+def _suggestions(assignments) -> dict:
+    from annotation.suggestions import suggestions_for
+
+    return suggestions_for([a.item for a in assignments if a is not None])
+
+
+def _assignment_data(assignment: Assignment, editing: Annotation | None = None, suggestions=None) -> dict:
     """What the workspace script needs to show one item; with ``editing``, the correction of a label
-    already given (undo): the choice then goes to ``annotation_update``."""
+    already given (undo): the choice then goes to ``annotation_update``. ``suggestion``: the champion's
+    top label and confidence, only for projects that show them."""
     item = assignment.item
+    suggestion = (suggestions or {}).get(item.pk)
     data = {
         "id": str(assignment.public_id),  # opaque: row ids are sequential and would point at controls
         "project": item.project.slug,
@@ -172,6 +180,7 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None) 
             "page": reverse("annotation:assignment", args=[assignment.public_id]),
         },
         "editing": None,
+        "suggestion": suggestion.as_dict() if suggestion else None,
     }
     if editing is not None:
         data["editing"] = {"annotation": editing.pk, "label": editing.label}
@@ -220,12 +229,13 @@ def _prefetch_size() -> int:
 def _queue_data(leases: list[Assignment]) -> list[dict]:
     """The prefetch window as the workspace script needs it, labels read once per project."""
     labels: dict[int, list[dict]] = {}
+    suggestions = _suggestions(leases)
     out = []
     for lease in leases:
         project = lease.item.project
         if project.pk not in labels:
             labels[project.pk] = _labels(project)
-        out.append({**_assignment_data(lease), "labels": labels[project.pk]})
+        out.append({**_assignment_data(lease, suggestions=suggestions), "labels": labels[project.pk]})
     return out
 
 
@@ -246,7 +256,7 @@ def _render_workspace(request, assignment: Assignment | None, editing: Annotatio
             "guideline_html": safe_html_guideline(version.body) if version else "",
             "addenda": [(a, safe_html_guideline(a.body))
                         for a in guideline_addenda_for(version=version, user=request.user)] if version else [],
-            "data": _assignment_data(assignment, editing=editing),
+            "data": _assignment_data(assignment, editing=editing, suggestions=_suggestions([assignment])),
             "submit_url": reverse("annotation:annotation_relabel", args=[editing.pk]) if editing
             else reverse("annotation:assignment_submit", args=[assignment.public_id]),
         })
@@ -318,7 +328,7 @@ def _error(request, message: str, status: int = 400):
 @evaluator_required
 @require_POST
 def assignment_submit(request, public_id):
-    pk = _my_assignment(request, public_id).pk
+    assignment = _my_assignment(request, public_id)
     _session_started(request)  # a session starts before its first submission
     data = _payload(request)
     label = str(data.get("label", ""))
@@ -330,8 +340,12 @@ def assignment_submit(request, public_id):
     if not label:
         return _error(request, _("Choose a label."))
     try:
+        from annotation.suggestions import shown_suggestion
+
+        suggestion = shown_suggestion(assignment.item, data.get("suggestion_version"))
         annotation = services.annotation_submit(
-            evaluator=request.user, assignment_id=pk, label=label, idempotency_key=key, time_spent_ms=time_spent,
+            evaluator=request.user, assignment_id=assignment.pk, label=label, idempotency_key=key,
+            time_spent_ms=time_spent, suggestion=suggestion,
         )
     except services.GuidelineNotAcknowledged as exc:
         return _guideline_refusal(request, exc, public_id=public_id)
@@ -449,7 +463,8 @@ def annotation_undo(request, pk):
     if not _wants_json(request):
         return redirect("annotation:annotation_edit", pk=annotation.pk)
     assignment = annotation.assignment
-    body = {"next": _assignment_data(assignment, editing=annotation), "progress": _progress(request, assignment),
+    body = {"next": _assignment_data(assignment, editing=annotation, suggestions=_suggestions([assignment])),
+            "progress": _progress(request, assignment),
             "undo": None, "workspace_url": reverse("annotation:workspace")}
     body["next"]["labels"] = _labels(assignment.item.project)
     return JsonResponse(body)

@@ -42,6 +42,7 @@
   var helpDialog = document.getElementById("help-dialog");
   var gcPanel = document.getElementById("guideline-changed");
   var goalForm = document.getElementById("goal-form");
+  var suggestionEl = document.getElementById("suggestion");
   var timerEl = document.getElementById("item-timer");
   var refused = [];   // saves refused because the guideline changed, waiting for the acknowledgement
   var gcVersion = null;
@@ -118,6 +119,12 @@
       b.setAttribute("aria-pressed", editing && b.value === editing.label ? "true" : "false");
     });
     document.getElementById("flag-btn").disabled = !!editing;
+    if (suggestionEl) {  // the champion's guess, only where the project shows suggestions
+      var s = next.suggestion;
+      suggestionEl.hidden = !s;
+      suggestionEl.querySelector("[data-s=label]").textContent = s ? s.label : "";
+      suggestionEl.querySelector("[data-s=confidence]").textContent = s ? Math.round(100 * s.confidence) + "%" : "";
+    }
     history.replaceState(null, "", next.urls.page);
     shownAt = performance.now();
     if (timerEl) timerEl.textContent = "0:00";
@@ -311,7 +318,8 @@
   function submitLabel(value) {
     if (blocked()) return;
     var spent = Math.max(0, Math.round(performance.now() - shownAt));
-    var body = {label: value, idempotency_key: current.idempotency_key, time_spent_ms: spent};
+    var body = {label: value, idempotency_key: current.idempotency_key, time_spent_ms: spent,
+                suggestion_version: current.suggestion ? current.suggestion.version : null};
     if (current.editing) {  // a correction (after undo): its answer decides what comes next
       handle(post(current.urls.submit, body), function (json) {
         return json.submitted ? "\u2713 " + json.submitted.label : "";
