@@ -52,4 +52,5 @@
     if (button) { event.preventDefault(); answer(button.value); }
   });
   text.setAttribute("tabindex", "-1");
+  form.setAttribute("data-ready", "true");  // keys are handled from here on (browser tests wait for it)
 })();

@@ -66,6 +66,7 @@ def test_reviewer_adjudicates_a_tie_and_a_flagged_item_from_the_keyboard(page, l
 
     # j moves on (one item left here), a approves the proposal of the low-confidence one.
     expect(cards).to_have_count(1)
+    expect(cards.first).to_have_class(re.compile("current"))  # the script is back, at the same position
     page.keyboard.press("a")
     expect(page.locator('[data-test="review-empty"]')).to_be_visible()
     low.refresh_from_db()
@@ -76,6 +77,7 @@ def test_reviewer_adjudicates_a_tie_and_a_flagged_item_from_the_keyboard(page, l
     card = page.locator('[data-test="review-item"]')
     expect(card).to_have_count(1)
     expect(card.locator('[data-test="flags"]')).to_contain_text("random letters")
+    expect(card).to_have_class(re.compile("current"))
     shot(page, "review-queue-flagged")
     page.keyboard.press("j")
     page.keyboard.press("r")

@@ -61,6 +61,7 @@ def test_evaluator_acknowledges_calibrates_labels_with_keyboard_and_undoes(page,
     # Calibration: answer every gold item right with the keyboard
     page.locator('[data-test="calibration-link"]').first.click()
     labels = ["politics", "sports", "health"]
+    expect(page.locator('#calibration-form[data-ready="true"]')).to_have_count(1)  # the script listens
     page.evaluate("window.__sameCalibrationPage = true")  # gone if an answer reloaded the page
     for n in range(len(GOLD)):
         text = page.locator('[data-test="item-text"]').inner_text()
