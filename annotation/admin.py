@@ -1,5 +1,8 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from annotation import services
@@ -17,6 +20,8 @@ from annotation.models import (
     Project,
     Report,
 )
+from evaluators import admin as evaluators_admin
+from evaluators.models import Pool, PoolMembership
 from parity import access
 from parity.formatting import admin_metric
 
@@ -243,3 +248,69 @@ class ReportAdmin(admin.ModelAdmin):
 class LabelAdmin(admin.ModelAdmin):
     list_display = ["value", "display", "project", "order"]
     list_filter = ["project"]
+
+
+# --- the evaluators admin, extended with what needs annotations ---------------------------------
+# ``evaluators`` imports nothing from ``annotation``; the parts of its pool and member pages that read
+# or change annotations (capacity warning, consensus agreement, discarding a member's annotations) are
+# added here, by re-registering its admin classes with these subclasses.
+
+class PoolWithCapacityAdmin(evaluators_admin.PoolAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warn_about_capacity(self, request, obj.project)
+
+
+class MembershipWithAnnotationsAdmin(evaluators_admin.PoolMembershipAdmin):
+    detail_extra = ["discard_link"]
+
+    def consensus_for(self, obj):
+        from annotation.selectors import consensus_agreement
+
+        return consensus_agreement(user=obj.user, project=obj.pool.project, language=obj.pool.language)
+
+    @admin.display(description="discard annotations")
+    def discard_link(self, obj):
+        url = reverse("admin:evaluators_poolmembership_discard", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Discard this member\'s annotations since a date…</a> (they leave aggregation; approved '
+            "labels that relied on them are re-opened; logged)", url,
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/discard/", self.admin_site.admin_view(self.discard_view),
+                 name="evaluators_poolmembership_discard"),
+        ] + super().get_urls()
+
+    def discard_view(self, request, pk):
+
+        membership = get_object_or_404(PoolMembership.objects.select_related("pool__project", "user"), pk=pk)
+        if not self.has_change_permission(request, membership):
+            raise PermissionDenied
+        form = evaluators_admin.DiscardForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                discard = services.annotations_discard(membership=membership, since=form.cleaned_data["since"],
+                                              reason=form.cleaned_data["reason"], actor=request.user)
+            except ValidationError as exc:
+                form.add_error(None, "; ".join(exc.messages))
+            else:
+                self.message_user(request, f"{discard.n_annotations} annotation(s) discarded, {discard.n_reopened} "
+                                  "item(s) re-opened.", messages.SUCCESS)
+                return redirect("admin:evaluators_poolmembership_change", membership.pk)
+        total = Annotation.objects.counted().filter(
+            evaluator=membership.user, item__project=membership.pool.project, item__language=membership.pool.language
+        ).count()
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "membership": membership,
+            "form": form, "total": total, "since_count_hint": "choose the date the problem began.",
+            "past": AnnotationDiscard.objects.filter(membership=membership).select_related("actor"),
+            "title": f"Discard annotations of {membership.user}",
+        }
+        return TemplateResponse(request, "admin/evaluators/poolmembership/discard.html", context)
+
+
+for _model, _admin_class in ((Pool, PoolWithCapacityAdmin), (PoolMembership, MembershipWithAnnotationsAdmin)):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

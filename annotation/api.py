@@ -50,8 +50,11 @@ from annotation.serializers import (
     SkipSerializer,
     SubmitSerializer,
 )
+from evaluators.api import service_errors
 from evaluators.languages import LanguageCodeError, parse_tag
-from evaluators.models import Language
+from evaluators.models import Language, PoolMembership
+from evaluators.selectors import memberships_administered_by
+from evaluators.serializers import DiscardResultSerializer, DiscardSerializer
 from parity import access
 from parity.throttling import ReportThrottle
 
@@ -412,3 +415,26 @@ class ReportStatusView(generics.GenericAPIView):
             raise NotFound("no report with this reference")
         return Response(ReportStatusSerializer(report).data)
 
+
+class ManagedMembershipDiscardViewSet(viewsets.GenericViewSet):
+    """``POST /api/manage/memberships/<id>/discard/``. Discarding changes annotations, so the action lives
+    in the annotation app (``evaluators`` imports nothing from it); it reaches the same members as
+    ``evaluators.api.ManagedMembershipViewSet``: those of the pools the caller administers."""
+
+    access_rules = {"*": access.MANAGE_POOL}  # on the membership's pool
+    serializer_class = DiscardSerializer
+
+    def get_queryset(self):
+        return memberships_administered_by(user=self.request.user)
+
+    @extend_schema(request=DiscardSerializer, responses={201: DiscardResultSerializer},
+                   description="Discard the member's annotations since a date: they leave aggregation and "
+                   "agreement, approved labels that relied on them are re-opened, and all of it is logged.")
+    @action(detail=True, methods=["post"], serializer_class=DiscardSerializer)
+    def discard(self, request, pk=None):
+        membership: PoolMembership = self.get_object()
+        payload = DiscardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            discard = services.annotations_discard(membership=membership, actor=request.user, **payload.validated_data)
+        return Response(DiscardResultSerializer(discard).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ from annotation.api import (
     AnnotationViewSet,
     AssignmentViewSet,
     CapacityHealthView,
+    ManagedMembershipDiscardViewSet,
     ProjectViewSet,
     ReportCreateView,
     ReportStatusView,
@@ -25,6 +26,8 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("annotations", AnnotationViewSet, basename="annotation")
 router.register("review", ReviewViewSet, basename="review")
+# The discard action of /api/manage/memberships/<id>/ (the rest of that resource is the evaluators app's).
+router.register("manage/memberships", ManagedMembershipDiscardViewSet, basename="managed-membership-discard")
 urlpatterns = [
     path("health/capacity/", CapacityHealthView.as_view(), name="capacity-health"),
     path("reports/", ReportCreateView.as_view(), name="report-create"),

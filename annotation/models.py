@@ -50,6 +50,11 @@ class Project(models.Model):
         default=0.0, help_text="Aggregated labels below this confidence go to adjudication (0 = never)"
     )
     lease_minutes = models.PositiveIntegerField(default=30)
+    show_suggestions = models.BooleanField(
+        default=False,
+        help_text="Show evaluators and reviewers the champion model's top label and its confidence. Off by default: "
+        "a suggestion anchors judgements. What was shown is recorded on each annotation",
+    )
     aggregate_when_short = models.BooleanField(
         default=False,
         help_text="When a language has fewer active qualified evaluators than its overlap k, aggregate each item "
@@ -114,6 +119,7 @@ class Item(models.Model):
         OPEN = "open", _("Open")
         ADJUDICATION = "adjudication", _("Adjudication")
         APPROVED = "approved", _("Approved")
+        REMOVED = "removed", _("Removed from the pool")  # a reviewer upheld a flag: never served again
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     public_id = models.UUIDField(
@@ -140,6 +146,10 @@ class Item(models.Model):
     proposed_label = models.CharField(max_length=100, blank=True)
     proposed_confidence = models.FloatField(null=True, blank=True)
     proposed_method = models.CharField(max_length=16, blank=True)
+    # The champion's prediction, cached per item (annotation.suggestions): valid for that model version only.
+    suggestion_label = models.CharField(max_length=100, blank=True)
+    suggestion_confidence = models.FloatField(null=True, blank=True)
+    suggestion_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
     review_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -209,12 +219,25 @@ class ItemFlag(models.Model):
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="flags")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_flags")
+    class Resolution(models.TextChoices):
+        DISMISSED = "dismissed", "dismissed (the item stays in the pool)"
+        REMOVED = "removed", "item removed from the pool"
+        RELABELLED = "relabelled", "labelled by the reviewer"
+
     reason = models.CharField(max_length=16, choices=Reason.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a reviewer in the review queue's "Flagged" tab (annotation.services.flag_resolve).
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags_resolved"
+    )
+    resolution_comment = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "evaluator"], name="item_flag_once_per_evaluator")]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="item_flag_open_idx")]
 
     def __str__(self) -> str:
         return f"item {self.item_id} flagged {self.reason}"
@@ -239,6 +262,10 @@ class Annotation(models.Model):
         max_length=64, blank=True, help_text="Hash of the first request's payload: a reused key with another is a 409"
     )
     time_spent_ms = models.PositiveIntegerField(default=0)
+    # The model suggestion the evaluator saw when labelling (empty: none shown).
+    suggestion_shown_label = models.CharField(max_length=100, blank=True)
+    suggestion_shown_confidence = models.FloatField(null=True, blank=True)
+    suggestion_shown_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
     discarded_at = models.DateTimeField(
         null=True, blank=True, db_index=True,
         help_text="Set when an admin discarded the evaluator's annotations: kept, but out of aggregation",

@@ -1,6 +1,8 @@
 """Reads of the annotation app, always scoped to what the asking user may see."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -164,3 +166,26 @@ def annotation_editable(annotation: Annotation) -> bool:
     position = answers.filter(pk__lte=annotation.pk).count()
     group_end = -(-position // k) * k
     return answers.count() < group_end
+
+
+@dataclass(frozen=True)
+class ConsensusAgreement:
+    matches: int
+    total: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.matches / self.total if self.total else None
+
+
+def consensus_agreement(*, user: AbstractBaseUser, project=None, language=None) -> ConsensusAgreement:
+    """How often the user's regular annotations match the approved (consensus or reviewed) label."""
+    rows = Annotation.objects.filter(
+        evaluator=user, assignment__is_control=False, item__approved_label__isnull=False
+    )
+    if project is not None:
+        rows = rows.filter(item__project=project)
+    if language is not None:
+        rows = rows.filter(item__language=language)
+    pairs = list(rows.values_list("label", "item__approved_label__label"))
+    return ConsensusAgreement(matches=sum(a == b for a, b in pairs), total=len(pairs))

@@ -423,6 +423,15 @@ def assignments_release(
 
 
 # --------------------------------------------------------------------------- submissions
+class GuidelineNotAcknowledged(PermissionDenied):
+    """A submission refused because the evaluator has not acknowledged the project's current guideline
+    (it was republished while they worked). Carries the version, so the workspace can show it inline."""
+
+    def __init__(self, message: str, *, project: Project, version=None):
+        super().__init__(message)
+        self.project, self.version = project, version
+
+
 def _check_label(project: Project, label: str) -> None:
     if not project.labels.filter(value=label).exists():
         raise NoLabelError(
@@ -434,7 +443,7 @@ def _check_label(project: Project, label: str) -> None:
 @transaction.atomic
 def annotation_submit(
     *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0,
-    guideline_version_id: int | None = None,
+    guideline_version_id: int | None = None, suggestion=None,
 ) -> Annotation:
     """Record a label. A retried request with the same idempotency key and payload returns the first
     annotation; the same key with another payload is an IdempotencyConflict (409), never a silent success.
@@ -467,12 +476,12 @@ def annotation_submit(
     _check_label(project, label)
     version = guideline_current(project=project)
     if version is None or not guideline_is_acknowledged(user=evaluator, project=project):
-        raise PermissionDenied(gettext("acknowledge the current guideline version before submitting"))
+        raise GuidelineNotAcknowledged(gettext("acknowledge the current guideline version before submitting"),
+                                       project=project, version=version)
     if guideline_version_id is not None and guideline_version_id != version.pk:
-        raise PermissionDenied(
+        raise GuidelineNotAcknowledged(
             gettext("the guideline changed: read and acknowledge version %(version_label)s")
-            % {"version_label": version.label}
-        )
+            % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
     item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
     try:
@@ -480,6 +489,10 @@ def annotation_submit(
             annotation = Annotation.objects.create(
                 assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
                 idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
+                # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
+                suggestion_shown_label=suggestion.label if suggestion else "",
+                suggestion_shown_confidence=suggestion.confidence if suggestion else None,
+                suggestion_shown_version=suggestion.version if suggestion else None,
             )
     except IntegrityError:
         prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()

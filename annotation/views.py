@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from annotation import services
@@ -34,6 +35,7 @@ from parity import access
 
 SESSION_TARGET = 20  # items per work session shown by the session progress bar
 SESSION_KEY = "parity_work_session_started"
+GOAL_KEY = "parity_work_session_goal"  # a fixed target: it does not grow as the evaluator labels
 
 
 # --- read helpers (scoped to the evaluator) -----------------------------------------------------
@@ -76,8 +78,9 @@ def _progress(request, assignment: Assignment | None) -> dict:
     user = request.user
     started = _session_started(request)
     session_done = Annotation.objects.filter(evaluator=user, created_at__gte=started).count()
+    goal = _session_goal(request)
     data = {
-        "session_done": session_done, "session_target": max(SESSION_TARGET, session_done),
+        "session_done": session_done, "session_target": goal, "session_goal_reached": session_done >= goal,
         "queue_done": 0, "queue_total": 0,
     }
     if assignment is not None:
@@ -88,8 +91,28 @@ def _progress(request, assignment: Assignment | None) -> dict:
         data["queue_total"] = max(_queue_total(user=user, item=item, mine=mine), mine)
     for key, total in (("session", data["session_target"]), ("queue", data["queue_total"])):
         done = data[f"{key}_done"]
-        data[f"{key}_percent"] = round(100 * done / total) if total else 0
+        data[f"{key}_percent"] = min(100, round(100 * done / total)) if total else 0
     return data
+
+
+def _session_goal(request) -> int:
+    try:
+        return max(1, int(request.session.get(GOAL_KEY, SESSION_TARGET)))
+    except (TypeError, ValueError):
+        return SESSION_TARGET
+
+
+@evaluator_required
+@require_POST
+def session_goal(request):
+    """A new goal once the last one is reached: SESSION_TARGET more items than done in this session."""
+    started = _session_started(request)
+    done = Annotation.objects.filter(evaluator=request.user, created_at__gte=started).count()
+    request.session[GOAL_KEY] = done + SESSION_TARGET
+    if _wants_json(request):
+        return JsonResponse({"session_target": done + SESSION_TARGET, "session_done": done})
+    return redirect(request.POST.get("back") if str(request.POST.get("back", "")).startswith("/work/")
+                    else "annotation:workspace")
 
 
 def _queue_total(*, user, item: Item, mine: int) -> int:
@@ -123,14 +146,27 @@ def _queue_total(*, user, item: Item, mine: int) -> int:
 
 
 def _labels(project: Project) -> list[dict]:
-    return [{"value": label.value, "display": label.display or label.value, "key": str(i + 1) if i < 9 else ""}
-            for i, label in enumerate(project.labels.all())]
+    # ``parts``: the name split after each "/", so "science/technology" can wrap there (<wbr>), not mid-word.
+    out = []
+    for i, label in enumerate(project.labels.all()):
+        display = label.display or label.value
+        out.append({"value": label.value, "display": display, "key": str(i + 1) if i < 9 else "",
+                    "parts": [part + "/" for part in display.split("/")[:-1]] + [display.split("/")[-1]]})
+    return out
 
 
-def _assignment_data(assignment: Assignment, editing: Annotation | None = None) -> dict:
+def _suggestions(assignments) -> dict:
+    from annotation.suggestions import suggestions_for
+
+    return suggestions_for([a.item for a in assignments if a is not None])
+
+
+def _assignment_data(assignment: Assignment, editing: Annotation | None = None, suggestions=None) -> dict:
     """What the workspace script needs to show one item; with ``editing``, the correction of a label
-    already given (undo): the choice then goes to ``annotation_update``."""
+    already given (undo): the choice then goes to ``annotation_update``. ``suggestion``: the champion's
+    top label and confidence, only for projects that show them."""
     item = assignment.item
+    suggestion = (suggestions or {}).get(item.pk)
     data = {
         "id": str(assignment.public_id),  # opaque: row ids are sequential and would point at controls
         "project": item.project.slug,
@@ -145,6 +181,7 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None) 
             "page": reverse("annotation:assignment", args=[assignment.public_id]),
         },
         "editing": None,
+        "suggestion": suggestion.as_dict() if suggestion else None,
     }
     if editing is not None:
         data["editing"] = {"annotation": editing.pk, "label": editing.label}
@@ -193,12 +230,13 @@ def _prefetch_size() -> int:
 def _queue_data(leases: list[Assignment]) -> list[dict]:
     """The prefetch window as the workspace script needs it, labels read once per project."""
     labels: dict[int, list[dict]] = {}
+    suggestions = _suggestions(leases)
     out = []
     for lease in leases:
         project = lease.item.project
         if project.pk not in labels:
             labels[project.pk] = _labels(project)
-        out.append({**_assignment_data(lease), "labels": labels[project.pk]})
+        out.append({**_assignment_data(lease, suggestions=suggestions), "labels": labels[project.pk]})
     return out
 
 
@@ -219,7 +257,7 @@ def _render_workspace(request, assignment: Assignment | None, editing: Annotatio
             "guideline_html": safe_html_guideline(version.body) if version else "",
             "addenda": [(a, safe_html_guideline(a.body))
                         for a in guideline_addenda_for(version=version, user=request.user)] if version else [],
-            "data": _assignment_data(assignment, editing=editing),
+            "data": _assignment_data(assignment, editing=editing, suggestions=_suggestions([assignment])),
             "submit_url": reverse("annotation:annotation_relabel", args=[editing.pk]) if editing
             else reverse("annotation:assignment_submit", args=[assignment.public_id]),
         })
@@ -291,7 +329,7 @@ def _error(request, message: str, status: int = 400):
 @evaluator_required
 @require_POST
 def assignment_submit(request, public_id):
-    pk = _my_assignment(request, public_id).pk
+    assignment = _my_assignment(request, public_id)
     _session_started(request)  # a session starts before its first submission
     data = _payload(request)
     label = str(data.get("label", ""))
@@ -303,9 +341,15 @@ def assignment_submit(request, public_id):
     if not label:
         return _error(request, _("Choose a label."))
     try:
+        from annotation.suggestions import shown_suggestion
+
+        suggestion = shown_suggestion(assignment.item, data.get("suggestion_version"))
         annotation = services.annotation_submit(
-            evaluator=request.user, assignment_id=pk, label=label, idempotency_key=key, time_spent_ms=time_spent,
+            evaluator=request.user, assignment_id=assignment.pk, label=label, idempotency_key=key,
+            time_spent_ms=time_spent, suggestion=suggestion,
         )
+    except services.GuidelineNotAcknowledged as exc:
+        return _guideline_refusal(request, exc, public_id=public_id)
     except PermissionDenied as exc:
         return _error(request, str(exc), status=403)
     except services.IdempotencyConflict as exc:
@@ -316,6 +360,41 @@ def assignment_submit(request, public_id):
         return _next_response(request, extra={"submitted": {"annotation": annotation.pk, "label": annotation.label}})
     messages.success(request, _("Saved: %(label)s") % {"label": annotation.label})
     return redirect("annotation:workspace")
+
+
+def guideline_payload(*, user, version) -> dict:
+    """The current guideline as the workspace's inline panel shows it: the sanitised text, what changed
+    since the version the evaluator acknowledged, and where to acknowledge it."""
+    from evaluators.views import guideline_changes_for
+
+    changes = guideline_changes_for(user=user, version=version)
+    return {
+        "id": version.pk, "label": version.label, "title": version.guideline.title,
+        "html": str(safe_html_guideline(version.body)),
+        "previous": changes["previous"].label if changes["previous"] else None,
+        "added": changes["added"], "removed": changes["removed"],
+        "changes": [{"kind": kind, "text": text} for kind, text in changes["lines"]
+                    if kind in ("add", "del") and text.strip()][:200],
+        "acknowledge_url": reverse("evaluators:guideline", args=[version.guideline.project.slug]),
+    }
+
+
+def _guideline_refusal(request, exc, *, public_id):
+    """A label refused because the guideline was republished: the item stays leased. The workspace script
+    shows the new version inline and sends the label again once acknowledged; without the script, the
+    guideline page acknowledges it and comes back to the same item."""
+    version = exc.version
+    if version is None:
+        return _error(request, str(exc), status=403)
+    if _wants_json(request):
+        return JsonResponse({"error": _("The guideline changed: read version %(v)s and acknowledge it; your label "
+                                        "is kept and saved once you do.") % {"v": version.label},
+                             "guideline": guideline_payload(user=request.user, version=version)}, status=409)
+    back = reverse("annotation:assignment", args=[public_id])
+    url = reverse("evaluators:guideline", args=[version.guideline.project.slug])
+    messages.warning(request, _("The guideline changed: acknowledge version %(v)s, then label the item again.")
+                     % {"v": version.label})
+    return redirect(f"{url}?next={back}")
 
 
 @evaluator_required
@@ -385,7 +464,8 @@ def annotation_undo(request, pk):
     if not _wants_json(request):
         return redirect("annotation:annotation_edit", pk=annotation.pk)
     assignment = annotation.assignment
-    body = {"next": _assignment_data(assignment, editing=annotation), "progress": _progress(request, assignment),
+    body = {"next": _assignment_data(assignment, editing=annotation, suggestions=_suggestions([assignment])),
+            "progress": _progress(request, assignment),
             "undo": None, "workspace_url": reverse("annotation:workspace")}
     body["next"]["labels"] = _labels(assignment.item.project)
     return JsonResponse(body)
@@ -439,38 +519,84 @@ reviewer_required = access.require(access.REVIEW_ITEM)
 
 @reviewer_required
 def review_queue(request):
-    items = (
-        Item.objects.filter(access.reviewed_scope(request.user), status=Item.Status.ADJUDICATION)
-        .select_related("project", "language")
-        .prefetch_related("annotations__evaluator", "annotations__guideline_version", "project__labels")
-        .order_by("-priority", "id")[:50]
-    )
-    rows = []
-    for item in items:
-        votes = [a for a in item.annotations.all() if a.discarded_at is None]
-        counts = Counter(a.label for a in votes)
-        rows.append({"item": item, "votes": votes, "counts": counts.most_common(),
-                     "labels": list(item.project.labels.all())})
-    return render(request, "annotation/review_queue.html", {"rows": rows})
+    """Items waiting for a reviewer: the adjudication queue, or the Flagged tab (``?reason=flagged``),
+    filtered by project, language and reason; worked from the keyboard (static/parity/review.js)."""
+    from annotation import review
+
+    flt = review.ReviewFilter.from_query(request.GET, user=request.user)
+    return render(request, "annotation/review_queue.html", {
+        "rows": review.review_rows(flt), "filter": flt, "counts": review.queue_counts(flt),
+        "options": review.filter_options(request.user), "query": request.GET.urlencode(),
+        "flag_reasons": dict(ItemFlag.Reason.choices),
+    })
+
+
+def _back_to_queue(request):
+    """Back to the queue with the filters the reviewer had, and the keyboard position kept."""
+    query = request.POST.get("query", "")
+    if not re.fullmatch(r"[A-Za-z0-9_=&%.+\-]*", query):
+        query = ""
+    pos = request.POST.get("pos", "")
+    if pos.isdigit():
+        query = "&".join(part for part in (query, f"pos={pos}") if part)
+    url = reverse("annotation:review_queue")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @reviewer_required
 @require_POST
 def review_resolve(request, pk):
+    from annotation import review
+
     item = get_object_or_404(Item.objects.filter(access.reviewed_scope(request.user)), pk=pk)
     label = request.POST.get("label", "")
     comment = request.POST.get("comment", "")[:2000]
     action = request.POST.get("action", "approve")
     try:
-        if action == "approve":
+        if action in ("dismiss", "remove", "relabel"):
+            resolution = review.flag_resolve(item=item, reviewer=request.user, action=action, label=label,
+                                             comment=comment)
+            message = {
+                ItemFlag.Resolution.DISMISSED: _("Item %(id)s: flag dismissed, the item stays in the pool."),
+                ItemFlag.Resolution.REMOVED: _("Item %(id)s removed from the pool."),
+                ItemFlag.Resolution.RELABELLED: _("Item %(id)s: flag resolved, label %(label)s approved."),
+            }[resolution] % {"id": item.pk, "label": label}
+        elif action == "approve":
             approved = services.review_approve(item=item, reviewer=request.user, comment=comment)
-        else:
+            message = _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label}
+        elif action == "override":
+            if not label:
+                raise ValidationError(_("Choose a label for item %(id)s first.") % {"id": item.pk})
             approved = services.review_override(item=item, label=label, reviewer=request.user, comment=comment)
+            message = _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label}
+        else:
+            raise ValidationError(_("Unknown action %(action)r.") % {"action": action[:20]})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Item %(id)s: %(label)s approved.") % {"id": item.pk, "label": approved.label})
-    return redirect("annotation:review_queue")
+        messages.success(request, message)
+    return _back_to_queue(request)
+
+
+@reviewer_required
+@require_POST
+def review_bulk_approve(request):
+    """Approve the proposed label of every selected item (the ones without a proposal are named)."""
+    from annotation import review
+
+    ids = [int(pk) for pk in request.POST.getlist("items") if pk.isdigit()]
+    if not ids:
+        messages.error(request, _("Select the items to approve first."))
+        return _back_to_queue(request)
+    result = review.review_bulk_approve(item_ids=ids, reviewer=request.user,
+                                        comment=request.POST.get("comment", "")[:2000])
+    if result.approved:
+        messages.success(request, ngettext(
+            "%(n)d item approved with its proposed label.", "%(n)d items approved with their proposed labels.",
+            len(result.approved)) % {"n": len(result.approved)})
+    for pk, why in result.refused.items():
+        messages.error(request, _("Item %(id)s not approved: %(why)s") % {"id": pk, "why": why})
+    return _back_to_queue(request)
 
 
 # --- console: agreement -------------------------------------------------------------------------

@@ -8,12 +8,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
 
 from evaluators import selectors, services
 from evaluators.models import (
@@ -141,12 +140,6 @@ class PoolAdmin(admin.ModelAdmin):
             "controls with the project action 'Promote high-confidence approved items to controls'."}),
     ]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        from annotation.admin import warn_about_capacity
-
-        warn_about_capacity(self, request, obj.project)
-
     @admin.display(description="members")
     def member_counts(self, obj):
         counts = {}
@@ -213,6 +206,8 @@ class PoolMembershipAdmin(admin.ModelAdmin):
     list_filter = ["state", "pool__language", "pool__project"]
     search_fields = ["user__username"]
     inlines = [CalibrationAttemptInline, MembershipEventInline]
+    # Read-only fields the annotation app's subclass adds (annotation.admin: discard, consensus).
+    detail_extra: list[str] = []
     actions = [
         _transition_action(services.membership_suspend, "suspend", "suspended", needs_reason=True),
         _transition_action(services.membership_reinstate, "reinstate", "reinstated", needs_reason=False),
@@ -227,53 +222,10 @@ class PoolMembershipAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["pool", "user", "reason"]
-        return ["pool", "user", "state", "history", "discard_link", "updated_at"]
+        return ["pool", "user", "state", "history", *self.detail_extra, "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["pool", "user", "state", "history", "discard_link", "updated_at"]
-
-    @admin.display(description="discard annotations")
-    def discard_link(self, obj):
-        url = reverse("admin:evaluators_poolmembership_discard", args=[obj.pk])
-        return format_html(
-            '<a href="{}">Discard this member\'s annotations since a date…</a> (they leave aggregation; approved '
-            "labels that relied on them are re-opened; logged)", url,
-        )
-
-    def get_urls(self):
-        return [
-            path("<int:pk>/discard/", self.admin_site.admin_view(self.discard_view),
-                 name="evaluators_poolmembership_discard"),
-        ] + super().get_urls()
-
-    def discard_view(self, request, pk):
-        from annotation.models import Annotation, AnnotationDiscard
-        from annotation.services import annotations_discard
-
-        membership = get_object_or_404(PoolMembership.objects.select_related("pool__project", "user"), pk=pk)
-        if not self.has_change_permission(request, membership):
-            raise PermissionDenied
-        form = DiscardForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                discard = annotations_discard(membership=membership, since=form.cleaned_data["since"],
-                                              reason=form.cleaned_data["reason"], actor=request.user)
-            except ValidationError as exc:
-                form.add_error(None, "; ".join(exc.messages))
-            else:
-                self.message_user(request, f"{discard.n_annotations} annotation(s) discarded, {discard.n_reopened} "
-                                  "item(s) re-opened.", messages.SUCCESS)
-                return redirect("admin:evaluators_poolmembership_change", membership.pk)
-        total = Annotation.objects.counted().filter(
-            evaluator=membership.user, item__project=membership.pool.project, item__language=membership.pool.language
-        ).count()
-        context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "membership": membership,
-            "form": form, "total": total, "since_count_hint": gettext("choose the date the problem began."),
-            "past": AnnotationDiscard.objects.filter(membership=membership).select_related("actor"),
-            "title": f"Discard annotations of {membership.user}",
-        }
-        return TemplateResponse(request, "admin/evaluators/poolmembership/discard.html", context)
+        return [] if obj is None else ["pool", "user", "state", "history", *self.detail_extra, "updated_at"]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -297,10 +249,14 @@ class PoolMembershipAdmin(admin.ModelAdmin):
         attempt = obj.calibration_attempts.exclude(status="in_progress").order_by("-submitted_at").first()
         return _pct(attempt.accuracy) if attempt else "—"
 
+    def consensus_for(self, obj):
+        """Agreement with consensus needs annotations: the annotation app's subclass answers it."""
+        return None
+
     @admin.display(description="agreement with consensus")
     def consensus(self, obj):
-        agreement = selectors.consensus_agreement(user=obj.user, project=obj.pool.project, language=obj.pool.language)
-        return f"{_pct(agreement.rate)} ({agreement.total})"
+        agreement = self.consensus_for(obj)
+        return "—" if agreement is None else f"{_pct(agreement.rate)} ({agreement.total})"
 
     @admin.display(description="control accuracy over time")
     def history(self, obj):
@@ -313,7 +269,7 @@ class PoolMembershipAdmin(admin.ModelAdmin):
         return format_html(
             "<p>Calibration: {}</p><p>Consensus agreement: {}</p>"
             "<table><tr><th>when</th><th>rolling accuracy</th><th>answers</th></tr>{}</table>",
-            calibration, _pct(history.consensus.rate), format_html(rows) if rows else "",
+            calibration, _pct(getattr(self.consensus_for(obj), "rate", None)), format_html(rows) if rows else "",
         )
 
 

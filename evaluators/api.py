@@ -17,7 +17,6 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.response import Response
 
-from annotation.models import Project
 from evaluators import selectors, services
 from evaluators.models import CalibrationAttempt, PoolMembership
 from evaluators.serializers import (
@@ -26,8 +25,6 @@ from evaluators.serializers import (
     CalibrationResultSerializer,
     CalibrationStartSerializer,
     CalibrationSubmitSerializer,
-    DiscardResultSerializer,
-    DiscardSerializer,
     GuidelineSerializer,
     InviteSerializer,
     ManagedMembershipSerializer,
@@ -90,7 +87,7 @@ class GuidelineViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Project.objects.none()
+            return selectors.project_model().objects.none()
         return selectors.projects_visible_to(user=self.request.user).order_by("id")
 
     def _current(self):
@@ -233,20 +230,6 @@ class ManagedMembershipViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
         return self._transition(request, services.membership_remove)
-
-    @extend_schema(request=DiscardSerializer, responses={201: DiscardResultSerializer},
-                   description="Discard the member's annotations since a date: they leave aggregation and "
-                   "agreement, approved labels that relied on them are re-opened, and all of it is logged.")
-    @action(detail=True, methods=["post"], serializer_class=DiscardSerializer)
-    def discard(self, request, pk=None):
-        from annotation.services import annotations_discard
-
-        membership: PoolMembership = self.get_object()
-        payload = DiscardSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        with service_errors():
-            discard = annotations_discard(membership=membership, actor=request.user, **payload.validated_data)
-        return Response(DiscardResultSerializer(discard).data, status=status.HTTP_201_CREATED)
 
 
 __all__ = [

@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 
 class EvaluatorsConfig(AppConfig):
+    """Signal wiring with the annotation app is done from above, in AnnotationConfig.ready."""
+
     name = "evaluators"
     verbose_name = "Evaluators, pools and guidelines"
 
@@ -11,9 +13,3 @@ class EvaluatorsConfig(AppConfig):
         from parity import access  # registers the object permissions with rules
 
         post_migrate.connect(access.role_groups_sync, sender=self, dispatch_uid="parity.role_groups_sync")
-        from annotation.signals import annotation_submitted
-        from evaluators.receivers import on_annotation_submitted
-
-        annotation_submitted.connect(
-            on_annotation_submitted, sender=None, dispatch_uid="evaluators.control_answer_record"
-        )

@@ -1,4 +1,4 @@
-"""Listeners on other apps' signals (connected in EvaluatorsConfig.ready)."""
+"""Listeners on the annotation app's signals (connected from above, in AnnotationConfig.ready)."""
 from __future__ import annotations
 
 

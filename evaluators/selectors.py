@@ -240,43 +240,19 @@ def control_accuracy_reported(*, membership: PoolMembership) -> ReportedAccuracy
     )
 
 
-@dataclass(frozen=True)
-class ConsensusAgreement:
-    matches: int
-    total: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.matches / self.total if self.total else None
-
-
-def consensus_agreement(*, user: AbstractBaseUser, project=None, language=None) -> ConsensusAgreement:
-    """How often the user's regular annotations match the approved (consensus or reviewed) label."""
-    from annotation.models import Annotation
-
-    rows = Annotation.objects.filter(
-        evaluator=user, assignment__is_control=False, item__approved_label__isnull=False
-    )
-    if project is not None:
-        rows = rows.filter(item__project=project)
-    if language is not None:
-        rows = rows.filter(item__language=language)
-    pairs = list(rows.values_list("label", "item__approved_label__label"))
-    return ConsensusAgreement(matches=sum(a == b for a, b in pairs), total=len(pairs))
-
-
 @dataclass
 class MemberHistory:
     membership: PoolMembership
     calibration: list[CalibrationAttempt] = field(default_factory=list)
     control_now: ControlAccuracy | None = None
     control_series: list[tuple] = field(default_factory=list)
-    consensus: ConsensusAgreement | None = None
+    consensus: object | None = None  # annotation.selectors.ConsensusAgreement, filled by the annotation app
     events: list = field(default_factory=list)
 
 
 def member_history(*, membership: PoolMembership, series_points: int = 200) -> MemberHistory:
-    """Calibration scores, control accuracy over time (rolling, per answer), agreement with consensus."""
+    """Calibration scores and control accuracy over time (rolling, per answer); agreement with consensus
+    reads annotations, so it is ``annotation.selectors.consensus_agreement``."""
     pool = membership.pool
     answers = list(
         ControlAnswer.objects.filter(membership=membership).order_by("id").values_list("created_at", "correct")
@@ -292,7 +268,6 @@ def member_history(*, membership: PoolMembership, series_points: int = 200) -> M
                          .order_by("started_at", "id")),
         control_now=control_accuracy(membership=membership),
         control_series=series[-series_points:],
-        consensus=consensus_agreement(user=membership.user, project=pool.project, language=pool.language),
         events=list(membership.events.select_related("actor")),
     )
 
@@ -309,7 +284,11 @@ def gold_items_flagged(*, pool: Pool | None = None):
 
 def projects_visible_to(*, user: AbstractBaseUser):
     """Projects whose guideline the user may read: those of their (not removed) memberships."""
-    from annotation.models import Project
-
     pools = PoolMembership.objects.filter(user=user).exclude(state=State.REMOVED).values("pool__project_id")
-    return Project.objects.filter(pk__in=pools)
+    return project_model().objects.filter(pk__in=pools)
+
+
+def project_model():
+    """The project model, reached through the pool's relation: pools and guidelines belong to projects,
+    but ``evaluators`` imports nothing from the annotation app above it."""
+    return Pool._meta.get_field("project").related_model

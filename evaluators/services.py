@@ -162,15 +162,11 @@ def membership_transition(
 
 
 def _membership_left_work(*, membership: PoolMembership, reason: str) -> None:
-    """Suspension, removal or re-calibration take effect at once: the member's leases go back to the
-    queue, and the language's items are aggregated again once the commit lands (with fewer evaluators
-    a project that aggregates short may now decide items that were waiting)."""
-    from annotation.services import _enqueue, assignments_release_for_member
-    from annotation.tasks import aggregate
+    """Suspension, removal or re-calibration take effect at once: the apps above give the member's
+    leases back and aggregate again (annotation.receivers.on_membership_left_work)."""
+    from evaluators.signals import membership_left_work
 
-    assignments_release_for_member(user=membership.user, pool=membership.pool, reason=reason)
-    project_id = membership.pool.project_id
-    transaction.on_commit(lambda: _enqueue(aggregate, project_id))
+    membership_left_work.send(sender=PoolMembership, membership=membership, reason=reason)
 
 
 @transaction.atomic

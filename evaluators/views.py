@@ -1,4 +1,4 @@
-"""HTML pages of the evaluators app: log in, the evaluator's dashboard, guidelines (read,
+"""HTML pages of the evaluators app: log in, guidelines (read,
 acknowledge, publish, diff), calibration, and the console's front page.
 
 Views only read (through selectors or the small read helpers below) and call services.
@@ -9,16 +9,16 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import Http404
+from django.db.models import Q
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from annotation.models import Annotation, Project
 from evaluators.models import (
     CalibrationAttempt,
     CalibrationItem,
@@ -31,7 +31,7 @@ from evaluators.selectors import (
     guideline_addenda_for,
     guideline_current,
     guideline_diff,
-    memberships_for,
+    project_model,
 )
 from evaluators.services import guideline_acknowledge, guideline_draft, guideline_draft_update, guideline_publish
 from parity import access
@@ -97,7 +97,7 @@ def pending_guidelines(*, user) -> list[GuidelineVersion]:
         .values_list("pool__project_id", flat=True)
     )
     pending = []
-    for project in Project.objects.filter(pk__in=project_ids).order_by("name"):
+    for project in project_model().objects.filter(pk__in=project_ids).order_by("name"):
         version = guideline_current(project=project)
         if version and not GuidelineAcknowledgement.objects.filter(user=user, version=version).exists():
             pending.append(version)
@@ -109,7 +109,7 @@ def pending_guidelines(*, user) -> list[GuidelineVersion]:
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-    next_page = reverse_lazy("evaluators:dashboard")
+    next_page = reverse_lazy("annotation:dashboard")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -118,76 +118,63 @@ class LogoutView(auth_views.LogoutView):
 
 # --- evaluator pages ----------------------------------------------------------------------------
 
-@evaluator_required
-def dashboard(request):
-    user = request.user
-    today = timezone.localdate()
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
-    memberships = list(memberships_for(user=user).exclude(state=PoolMembership.State.REMOVED)
-                       .order_by("pool__project__name", "pool__language__code"))
-    # Every count here includes control items: a count that skipped them would move differently right
-    # after a control and point at it.
-    per_pool = {
-        (r["item__project_id"], r["item__language_id"]): r
-        for r in Annotation.objects.filter(evaluator=user)
-        .values("item__project_id", "item__language_id")
-        .annotate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=start)))
-    }
-    rows = []
-    for membership in memberships:
-        pool = membership.pool
-        counts = per_pool.get((pool.project_id, pool.language_id), {})
-        accuracy = control_accuracy_reported(membership=membership)
-        rows.append({
-            "membership": membership, "pool": pool, "language": pool.language, "project": pool.project,
-            "today": counts.get("today", 0), "total": counts.get("total", 0),
-            "accuracy": accuracy.accuracy, "n_controls": accuracy.answers, "control_block": accuracy.block,
-            "needs_calibration": membership.state in (PoolMembership.State.INVITED, PoolMembership.State.CALIBRATING),
-        })
-    mine = Annotation.objects.filter(evaluator=user)
-    accuracy, n_controls = my_control_accuracy(memberships)
-    languages = sorted({row["language"] for row in rows}, key=lambda lang: lang.code)
-    context = {
-        "rows": rows,
-        "languages": languages,
-        "pending_guidelines": pending_guidelines(user=user),
-        "pending_calibration": [r for r in rows if r["needs_calibration"]],
-        "count_today": mine.filter(created_at__gte=start).count(),
-        "count_total": mine.count(),
-        "accuracy": accuracy,
-        "n_controls": n_controls,
-        "can_work": any(r["membership"].state == PoolMembership.State.QUALIFIED for r in rows),
-    }
-    return render(request, "evaluators/dashboard.html", context)
+def guideline_changes_for(*, user, version: GuidelineVersion) -> dict:
+    """What changed in ``version`` since the version of the same guideline the user last acknowledged:
+    the diff lines and how many were added and removed (no previous acknowledgement: no diff)."""
+    previous_ack = (
+        GuidelineAcknowledgement.objects.filter(user=user, version__guideline=version.guideline)
+        .exclude(version=version).select_related("version").order_by("-version__major", "-version__minor").first()
+    )
+    previous = previous_ack.version if previous_ack else None
+    lines = guideline_diff_lines(previous, version) if previous else []
+    return {"previous": previous, "lines": lines, "added": sum(k == "add" and bool(t.strip()) for k, t in lines),
+            "removed": sum(k == "del" and bool(t.strip()) for k, t in lines)}
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse("annotation:dashboard")
 
 
 @evaluator_required
 def guideline_detail(request, slug):
-    """The current guideline of a project the user works on (or any project, for staff)."""
-    project = get_object_or_404(Project, slug=slug)
+    """The current guideline of a project the user works on (or any project, for staff), with what changed
+    since the version they acknowledged. POST acknowledges it; with ``Accept: application/json`` (the
+    workspace's inline panel) the answer is JSON, and ``version`` must still be the current one."""
+    project = get_object_or_404(project_model(), slug=slug)
     member = PoolMembership.objects.filter(pool__project=project, user=request.user).exists()
     if not request.user.is_staff and not member:
         raise Http404
     version = guideline_current(project=project)
     if version is None:
         raise Http404
+    wants_json = "application/json" in request.headers.get("Accept", "")
     acknowledged = GuidelineAcknowledgement.objects.filter(user=request.user, version=version).exists()
-    previous_ack = (
-        GuidelineAcknowledgement.objects.filter(user=request.user, version__guideline=version.guideline)
-        .exclude(version=version).select_related("version").order_by("-version__major", "-version__minor").first()
-    )
-    diff = guideline_diff_lines(previous_ack.version, version) if previous_ack and not acknowledged else None
+    changes = guideline_changes_for(user=request.user, version=version)
     if request.method == "POST":
+        shown = request.POST.get("version") or ""
+        if wants_json and shown and shown != str(version.pk):
+            return JsonResponse({"error": _("The guideline changed again: version %(v)s is current now.")
+                                 % {"v": version.label}, "current": version.pk}, status=409)
         try:
             guideline_acknowledge(user=request.user, version=version)
         except ValidationError as exc:
+            if wants_json:
+                return JsonResponse({"error": " ".join(exc.messages)}, status=400)
             messages.error(request, " ".join(exc.messages))
             return redirect("evaluators:guideline", slug=slug)
+        if wants_json:
+            return JsonResponse({"acknowledged": version.pk, "label": version.label})
         messages.success(request, _("Thank you: guideline version %(v)s acknowledged.") % {"v": version.label})
-        return redirect(request.POST.get("next") or reverse("evaluators:dashboard"))
+        return redirect(_safe_next(request))
     return render(request, "evaluators/guideline.html", {
         "project": project, "version": version, "body_html": mark_safe(render_guideline(version.body)),  # noqa: S308 - sanitised renderer
-        "acknowledged": acknowledged, "previous": previous_ack.version if previous_ack else None, "diff": diff,
+        "acknowledged": acknowledged, "previous": changes["previous"],
+        "diff": changes["lines"] if not acknowledged else None, "changes": changes,
+        "next": request.GET.get("next", "") if _safe_next(request) == request.GET.get("next") else "",
         "addenda": [(a, mark_safe(render_guideline(a.body)))  # noqa: S308 - sanitised renderer
                     for a in guideline_addenda_for(version=version, user=request.user)],
     })
@@ -196,20 +183,8 @@ def guideline_detail(request, slug):
 # --- console ------------------------------------------------------------------------------------
 
 @staff_required
-def console(request):
-    """The console's front page: every project × language's capacity against its overlap k, the
-    languages that are short first, each with what to do."""
-    from annotation.capacity import capacity_overview
-
-    rows = sorted(capacity_overview(), key=lambda row: (row.ok, row.project.name, row.language.code))
-    return render(request, "evaluators/console.html", {
-        "capacity": rows, "short": [row for row in rows if not row.ok],
-    })
-
-
-@staff_required
 def console_guidelines(request):
-    projects = Project.objects.order_by("name")
+    projects = project_model().objects.order_by("name")
     rows = [{"project": p, "current": guideline_current(project=p)} for p in projects]
     return render(request, "evaluators/console_guidelines.html", {"rows": rows})
 
@@ -217,7 +192,7 @@ def console_guidelines(request):
 @staff_required
 def console_guideline_edit(request, slug):
     """Publish a new version of a project's guideline, then show what changed."""
-    project = get_object_or_404(Project, slug=slug)
+    project = get_object_or_404(project_model(), slug=slug)
     current = guideline_current(project=project)
     versions = GuidelineVersion.objects.filter(guideline__project=project).order_by("-major", "-minor")
     error = None
@@ -249,7 +224,7 @@ def console_guideline_edit(request, slug):
 
 @staff_required
 def console_guideline_diff(request, slug):
-    project = get_object_or_404(Project, slug=slug)
+    project = get_object_or_404(project_model(), slug=slug)
     versions = GuidelineVersion.objects.filter(guideline__project=project, status=GuidelineVersion.Status.PUBLISHED)
     to = get_object_or_404(versions, pk=request.GET.get("to")) if request.GET.get("to") else versions.first()
     if to is None:
@@ -283,7 +258,7 @@ def calibration(request, pool_id):
     )
     if membership.state == PoolMembership.State.QUALIFIED:
         messages.info(request, _("You are already qualified in this pool."))
-        return redirect("evaluators:dashboard")
+        return redirect("annotation:dashboard")
     try:
         attempt = calibration_attempt_start(user=request.user, pool=membership.pool)
     except CalibrationNotAllowed as exc:
@@ -297,9 +272,11 @@ def calibration(request, pool_id):
         }, status=409)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("evaluators:dashboard")
+        return redirect("annotation:dashboard")
+    wants_json = "application/json" in request.headers.get("Accept", "")
     answers: dict[str, str] = request.session.get(_cal_key(attempt), {})
     remaining = [pk for pk in attempt.item_order if str(pk) not in answers]
+    total = len(attempt.item_order)
     if request.method == "POST" and remaining:
         label = request.POST.get("label", "")
         if str(request.POST.get("item")) == str(remaining[0]) and membership.pool.project.labels.filter(
@@ -309,6 +286,11 @@ def calibration(request, pool_id):
             request.session[_cal_key(attempt)] = answers
             remaining = remaining[1:]
         if remaining:
+            if wants_json:  # the page's script shows the next item without a page load
+                item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
+                done = total - len(remaining)
+                return JsonResponse({"item": {"id": item.pk, "text": item.text}, "position": done + 1,
+                                     "total": total, "percent": round(100 * done / total) if total else 0})
             return redirect("evaluators:calibration", pool_id=pool_id)
     if not remaining:
         try:
@@ -318,11 +300,16 @@ def calibration(request, pool_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             request.session.pop(_cal_key(attempt), None)
-            return redirect("evaluators:dashboard")
+            if wants_json:
+                return JsonResponse({"error": " ".join(exc.messages), "redirect": reverse("annotation:dashboard")},
+                                    status=400)
+            return redirect("annotation:dashboard")
         request.session.pop(_cal_key(attempt), None)
-        return redirect("evaluators:calibration_result", attempt_id=attempt.pk)
+        result_url = reverse("evaluators:calibration_result", kwargs={"attempt_id": attempt.pk})
+        if wants_json:
+            return JsonResponse({"redirect": result_url})
+        return redirect(result_url)
     item = get_object_or_404(CalibrationItem, pk=remaining[0], round=attempt.round)
-    total = len(attempt.item_order)
     done = total - len(remaining)
     return render(request, "evaluators/calibration.html", {
         "membership": membership, "pool": membership.pool, "attempt": attempt, "item": item,

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LearnerConfig(AppConfig):
     name = "learner"
     verbose_name = "Learner"
+
+    def ready(self) -> None:
+        """Model suggestions in the annotation app come from the champion (annotation.suggestions)."""
+        from annotation.suggestions import suggester_register
+        from learner.suggestions import ChampionSuggester
+
+        suggester_register(ChampionSuggester())

@@ -165,7 +165,18 @@ def model_version_promote(*, version: ModelVersion, reason: str, resample: bool 
     version.save(update_fields=["status", "status_reason"])
     if resample:
         _resample_on_commit(version.project_id)
+    _suggestions_on_commit(version)
     return version
+
+
+def _suggestions_on_commit(version: ModelVersion) -> None:
+    """Projects that show suggestions get the new champion's for every open item, in the background."""
+    if not Project.objects.filter(pk=version.project_id, show_suggestions=True).exists():
+        return
+    from annotation.services import _enqueue
+    from learner.tasks import precompute_suggestions
+
+    transaction.on_commit(lambda: _enqueue(precompute_suggestions, version.pk))
 
 
 def _resample_on_commit(project_id: int) -> None:

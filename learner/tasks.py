@@ -52,3 +52,12 @@ def resample_pool(
         allocation=allocation or getattr(settings, "LEARNER_ALLOCATION", "parity"),
     )
     return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="learner.precompute_suggestions")
+def precompute_suggestions(version_id: int) -> dict:
+    """After a promotion: the new champion's suggestion for every open item (idempotent: items already
+    holding this version's suggestion are skipped)."""
+    from learner.suggestions import suggestions_precompute
+
+    return {"version": version_id, "n_items": suggestions_precompute(version_id=version_id)}

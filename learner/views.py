@@ -247,3 +247,15 @@ def model_action(request, pk, action):
     else:
         messages.success(request, _("Model v%(id)s is now the champion.") % {"id": version.pk})
     return redirect("learner:runs")
+
+
+@staff_required
+def health(request):
+    """Project health per language: capacity against k, items waiting and in adjudication, approvals per day
+    over the last week, the last training run and the champion; each red cell says what to do."""
+    from learner.health import DAYS, project_health
+
+    rows = project_health()
+    return render(request, "learner/health.html", {"rows": rows, "days": DAYS,
+                                                   "n_problems": sum(not row.ok for row in rows)})
+

@@ -118,4 +118,6 @@ def login(page, live_server, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    # Evaluators land on the dashboard; reviewers and admins in no pool on the review queue or console.
+    page.wait_for_url(lambda url: url.startswith(live_server.url) and "/accounts/login/" not in url)
+    page.wait_for_load_state()

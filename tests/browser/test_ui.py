@@ -61,10 +61,18 @@ def test_evaluator_acknowledges_calibrates_labels_with_keyboard_and_undoes(page,
     # Calibration: answer every gold item right with the keyboard
     page.locator('[data-test="calibration-link"]').first.click()
     labels = ["politics", "sports", "health"]
-    for _ in GOLD:
+    expect(page.locator('#calibration-form[data-ready="true"]')).to_have_count(1)  # the script listens
+    page.evaluate("window.__sameCalibrationPage = true")  # gone if an answer reloaded the page
+    for n in range(len(GOLD)):
         text = page.locator('[data-test="item-text"]').inner_text()
-        with page.expect_navigation():
-            page.keyboard.press(str(labels.index(GOLD[text.strip()]) + 1))
+        key = str(labels.index(GOLD[text.strip()]) + 1)
+        if n < len(GOLD) - 1:  # answered with fetch: the next item replaces the text in place
+            page.keyboard.press(key)
+            expect(page.locator('[data-test="cal-position"]')).to_have_text(f"{n + 2} / {len(GOLD)}")
+            assert page.evaluate("window.__sameCalibrationPage === true")
+        else:  # the last answer opens the result page
+            with page.expect_navigation():
+                page.keyboard.press(key)
     expect(page.locator('[data-test="cal-result"]')).to_contain_text("Passed")
     assert PoolMembership.objects.get(user=user).state == PoolMembership.State.QUALIFIED
 

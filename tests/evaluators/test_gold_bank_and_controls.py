@@ -137,7 +137,7 @@ def test_dashboard_counts_include_controls_and_accuracy_moves_by_blocks(client):
     client.force_login(user)
     for _ in range(12):
         _answer(user)
-    page = client.get(reverse("evaluators:dashboard"))
+    page = client.get(reverse("annotation:dashboard"))
     row = page.context["rows"][0]
     assert row["total"] == page.context["count_total"] == 12  # one number: controls are not set apart
     assert page.context["n_controls"] % 5 == 0

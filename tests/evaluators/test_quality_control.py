@@ -2,9 +2,10 @@ import pytest
 from django.core import mail
 
 from annotation.models import ApprovedLabel, Item
+from annotation.selectors import consensus_agreement
 from annotation.services import annotation_submit, assignment_next
 from evaluators.models import ControlAnswer, GoldExposure, MembershipEvent, Notification, PoolMembership
-from evaluators.selectors import consensus_agreement, control_accuracy, member_history
+from evaluators.selectors import control_accuracy, member_history
 from evaluators.services import membership_reinstate
 from tests import factories as f
 

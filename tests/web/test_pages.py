@@ -9,9 +9,9 @@ from tests.factories import ItemFactory, language, qualified_evaluator
 
 pytestmark = pytest.mark.django_db
 
-EVALUATOR_PAGES = ["evaluators:dashboard", "annotation:workspace"]
+EVALUATOR_PAGES = ["annotation:dashboard", "annotation:workspace"]
 CONSOLE_PAGES = [
-    "evaluators:console", "evaluators:console_guidelines", "annotation:agreement", "annotation:report_triage",
+    "annotation:console", "evaluators:console_guidelines", "annotation:agreement", "annotation:report_triage",
     "annotation:review_queue", "learner:parity", "learner:runs", "learner:runs_status",
 ]
 
@@ -26,8 +26,8 @@ def test_login_required(client, name):
 def test_login_page_and_login_lands_on_dashboard(client, evaluator):
     assert client.get(reverse("evaluators:login")).status_code == 200
     response = client.post(reverse("evaluators:login"), {"username": "amina", "password": "pw-for-tests"})
-    assert response.status_code == 302 and response["Location"] == reverse("evaluators:dashboard")
-    page = client.get(reverse("evaluators:dashboard"))
+    assert response.status_code == 302 and response["Location"] == reverse("annotation:dashboard")
+    page = client.get(reverse("annotation:dashboard"))
     assert page.status_code == 200
     assert "Hausa" in page.content.decode()
 
@@ -53,7 +53,7 @@ def test_dashboard_shows_state_counts_and_pending_guideline(ev_client, project, 
     from evaluators.services import guideline_draft, guideline_publish
 
     guideline_publish(version=guideline_draft(project=project, body="# v2", bump="minor"))
-    html = ev_client.get(reverse("evaluators:dashboard")).content.decode()
+    html = ev_client.get(reverse("annotation:dashboard")).content.decode()
     assert "Guidelines to acknowledge" in html
     assert 'data-test="state">qualified' in html.lower() or "Qualified" in html
 
@@ -170,11 +170,11 @@ def test_undo_link_to_another_users_annotation_is_404(client, project, hausa, it
 def test_guideline_acknowledge(client, project, hausa):
     user = qualified_evaluator(project, hausa, username="nasir", acknowledge=False)
     client.force_login(user)
-    assert "Guidelines to acknowledge" in client.get(reverse("evaluators:dashboard")).content.decode()
+    assert "Guidelines to acknowledge" in client.get(reverse("annotation:dashboard")).content.decode()
     page = client.get(reverse("evaluators:guideline", args=[project.slug]))
     assert page.status_code == 200 and "<strong>topic</strong>" in page.content.decode()
     client.post(reverse("evaluators:guideline", args=[project.slug]))
-    assert "Guidelines to acknowledge" not in client.get(reverse("evaluators:dashboard")).content.decode()
+    assert "Guidelines to acknowledge" not in client.get(reverse("annotation:dashboard")).content.decode()
 
 
 def test_guideline_of_a_project_i_am_not_in_is_404(client, project, db):
