@@ -70,12 +70,12 @@ def _landing_elsewhere(user, memberships) -> str | None:
     """A reviewer or admin who is in no pool lands on their own page, not on an empty evaluator dashboard."""
     if memberships:
         return None
-    from evaluators.roles import is_reviewer
+    from parity import access
 
-    if user.is_staff:
-        return "annotation:console"
-    if is_reviewer(user):
-        return "annotation:review_queue"
+    if not access.is_admin(user) and user.has_perm(access.REVIEW_ITEM, None):
+        return "annotation:review_queue"  # a reviewer: their queue
+    if user.has_perm(access.CONSOLE):
+        return "annotation:console"  # admins, managers, viewers (is_staff alone grants nothing)
     return None
 
 

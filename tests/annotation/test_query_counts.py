@@ -193,13 +193,15 @@ CASES = {
 }
 
 EXPECTED = {
-    # annotator (dashboard 12 → 10: its cards add up the table's rows instead of counting again)
-    "dashboard": 10, "workspace": 49, "assignment page": 19,
-    "web submit": 50, "web skip": 39, "web flag": 43, "web release": 8,  # answer + refill of the window
+    # annotator (the dashboard's cards add up the table's rows instead of counting again; web pages read the
+    # shared database cache for the queue total)
+    "dashboard": 13, "workspace": 58, "assignment page": 28,
+    "web submit": 56, "web skip": 45, "web flag": 49, "web release": 8,  # answer + refill of the window
     "api next": 17, "api submit": 20, "api assignments": 2, "api annotations": 3, "api memberships": 10,
-    # reviewer (review page 7 → 10: the two tab counts and the project/language filter menus, one query each)
-    "review page": 10, "review resolve": 11, "api review list": 3, "api review override": 9,
-    "api review history": 2,
+    # reviewer (the role is checked on the object, project × language; the review page adds the two tab
+    # counts and the project/language filter menus, one query each, all scoped to what the reviewer reviews)
+    "review page": 17, "review resolve": 14, "api review list": 6, "api review override": 12,
+    "api review history": 5,
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from annotation.models import Annotation, Assignment, Item, ItemFlag
@@ -15,7 +14,7 @@ from evaluators.models import GuidelineAcknowledgement
 from evaluators.roles import REVIEWERS
 from evaluators.services import guideline_draft, guideline_publish
 from tests.browser.conftest import login, shot
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, language, published_guideline, qualified_evaluator
+from tests.factories import ItemFactory, ProjectFactory, language, published_guideline, qualified_evaluator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +41,9 @@ def test_reviewer_adjudicates_a_tie_and_a_flagged_item_from_the_keyboard(page, l
     lease = assignment_next(evaluator=evaluator)
     assert lease.item_id == bad.pk
     item_flag(evaluator=evaluator, assignment_id=lease.pk, reason="unreadable", comment="random letters")
-    reviewer = UserFactory(username="rita")
-    reviewer.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
+    from tests.factories import pool, role_user
+
+    role_user(REVIEWERS, pool(project, hausa), username="rita")
 
     login(page, live_server, "rita")
     expect(page).to_have_url(re.compile(r"/review/$"))  # a reviewer outside every pool lands on the queue

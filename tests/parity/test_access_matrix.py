@@ -139,7 +139,7 @@ MATRIX = {
                                      lambda w: {"reason": "test"}, {"pool_manager", "pm", "admin"}, True),
     "managed-membership-remove": ("post", lambda w: f"/api/manage/memberships/{w['membership'].pk}/remove/",
                                   lambda w: {"reason": "test"}, {"pool_manager", "pm", "admin"}, True),
-    "managed-membership-discard": ("post", lambda w: f"/api/manage/memberships/{w['membership'].pk}/discard/",
+    "managed-membership-discard-discard": ("post", lambda w: f"/api/manage/memberships/{w['membership'].pk}/discard/",
                                    lambda w: {"since": "2026-01-01T00:00:00Z", "reason": "test"},
                                    {"pool_manager", "pm", "admin"}, True),
     "project-health": ("get", lambda w: f"/api/projects/{w['a'].slug}/health/", None, {"pm", "admin"}, True),
@@ -155,7 +155,10 @@ MATRIX = {
     "sampling-run-create": ("post", lambda w: "/api/sampling-runs/",
                             lambda w: {"project": "a", "budget": 1}, {"pm", "admin"}, True),
     # --- console pages ---
-    "evaluators:console": ("get", lambda w: reverse("evaluators:console"), None, CONSOLE, False),
+    "annotation:console": ("get", lambda w: reverse("annotation:console"), None, CONSOLE, False),
+    "learner:health": ("get", lambda w: reverse("learner:health"), None, CONSOLE, False),
+    "annotation:review_bulk_approve": ("post", lambda w: reverse("annotation:review_bulk_approve"), lambda w: {},
+                                       {"reviewer", "other_pm", "pm", "admin"}, False),
     "evaluators:console_guidelines": ("get", lambda w: reverse("evaluators:console_guidelines"), None, CONSOLE,
                                       False),
     "evaluators:console_guideline_edit": (

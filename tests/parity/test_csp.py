@@ -30,10 +30,10 @@ def pages(client):
     from evaluators.services import membership_invite
 
     membership_invite(pool=calibrating, user=user)
-    evaluator_pages = [reverse("evaluators:dashboard"), reverse("annotation:workspace"),
+    evaluator_pages = [reverse("annotation:dashboard"), reverse("annotation:workspace"),
                        reverse("evaluators:guideline", kwargs={"slug": "topics"}), reverse("tokens"),
                        reverse("evaluators:calibration", kwargs={"pool_id": calibrating.pk})]
-    console_pages = [reverse(name) for name in ("evaluators:console", "evaluators:console_guidelines",
+    console_pages = [reverse(name) for name in ("annotation:console", "evaluators:console_guidelines",
                                                 "annotation:review_queue", "annotation:agreement",
                                                 "annotation:report_triage", "learner:parity", "learner:runs")]
     console_pages.append(reverse("evaluators:console_guideline_edit", kwargs={"slug": "topics"}))

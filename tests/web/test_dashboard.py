@@ -68,15 +68,15 @@ def test_a_suspended_member_sees_the_reason_and_who_can_reinstate(client):
 
 
 def test_a_reviewer_outside_every_pool_lands_on_the_review_queue(client):
-    reviewer = f.UserFactory(username="rita")
-    reviewer.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
+    other = f.ProjectFactory(slug="elsewhere")
+    reviewer = f.role_user(REVIEWERS, f.pool(other, f.language("hau_Latn")), username="rita")
     response = _dashboard(client, reviewer)
     assert response.status_code == 302 and response.url == reverse("annotation:review_queue")
     assert client.get(reverse("annotation:dashboard") + "?stay=1").status_code == 200
 
 
 def test_staff_outside_every_pool_land_on_the_console(client):
-    staff = f.UserFactory(username="boss", is_staff=True)
+    staff = f.admin_user(username="boss")
     response = _dashboard(client, staff)
     assert response.status_code == 302 and response.url == reverse("annotation:console")
 

@@ -6,12 +6,11 @@ import re
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from annotation.models import ApprovedLabel, ApprovedLabelHistory, Assignment, Item, ItemFlag
 from annotation.services import assignment_next, item_flag
-from evaluators.roles import REVIEWERS
+from parity.access import REVIEWERS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def reviewer(db):
-    user = f.UserFactory(username=f"rev-{uuid.uuid4().hex[:6]}")
-    user.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
-    return user
+    """An admin reviews every project × language (the filters below span several); scoped reviewers are
+    tested at the end of this module and in tests/parity/test_access_matrix.py."""
+    return f.admin_user(username=f"rev-{uuid.uuid4().hex[:6]}")
 
 
 @pytest.fixture
@@ -167,3 +166,18 @@ def test_the_back_link_keeps_only_a_safe_query(rc, project, hausa):
     response = rc.post(reverse("annotation:review_resolve", args=[item.pk]),
                        {"action": "approve", "query": "x=1\r\nLocation: http://evil"})
     assert response.url == reverse("annotation:review_queue")
+
+
+def test_a_scoped_reviewer_sees_and_decides_only_the_languages_they_review(client, project, hausa, urdu):
+    project.languages.add(urdu)
+    mine = waiting(project, hausa, reason="low confidence (0.40 < 0.70)", proposed="sports", text="mine")
+    theirs = waiting(project, urdu, reason="low confidence (0.40 < 0.70)", proposed="sports", text="not mine")
+    rita = f.role_user(REVIEWERS, f.pool(project, hausa), username="rita")
+    client.force_login(rita)
+    rows = client.get(reverse("annotation:review_queue")).context["rows"]
+    assert {row.item.pk for row in rows} == {mine.pk}
+    assert client.post(reverse("annotation:review_resolve", args=[theirs.pk]), {"action": "approve"}).status_code == 404
+    client.post(reverse("annotation:review_bulk_approve"), {"items": [mine.pk, theirs.pk]})
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert (mine.status, theirs.status) == ("approved", "adjudication")
