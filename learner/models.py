@@ -7,6 +7,8 @@ from django.db.models import Q
 
 class Backend(models.TextChoices):
     NGRAM = "ngram", "character n-gram + logistic regression"
+    FROZEN = "frozen", "frozen backbone features + logistic regression"
+    BLEND = "blend", "blend of n-gram and frozen-feature probabilities"
     TRANSFORMER = "transformer", "transformer + LoRA adapter"
 
 

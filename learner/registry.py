@@ -5,6 +5,7 @@ half-promoted candidate behind)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -68,6 +69,89 @@ def _decision(
     )
 
 
+@dataclass
+class Candidate:
+    """One trained model of a training run for one language, stored and measured, not yet recorded."""
+
+    backend: str
+    backbone: str
+    metrics: dict
+    location: str
+    size: int
+
+    @property
+    def macro_f1(self) -> float | None:
+        return self.metrics.get("macro_f1")
+
+
+def competition_winner(candidates: list[Candidate]) -> int:
+    """Index of the candidate with the best evaluation macro-F1; ties (and no scores) go to the earlier one,
+    so the run's order of backends is its order of preference."""
+    scores = [c.macro_f1 if c.macro_f1 is not None else -1.0 for c in candidates]
+    return max(range(len(candidates)), key=lambda i: (scores[i], -i))
+
+
+def competition_summary(candidates: list[Candidate], winner: int, champion: ModelVersion | None,
+                        champion_f1: float | None) -> dict:
+    """The scores that decided a language, kept in every candidate's metrics for the console."""
+    return {
+        "scores": {c.backend: c.macro_f1 for c in candidates},
+        "winner": candidates[winner].backend,
+        "champion": {"version": champion.pk, "backend": champion.backend, "macro_f1": champion_f1}
+        if champion is not None else None,
+    }
+
+
+def _loser_reason(candidate: Candidate, winner: Candidate) -> str:
+    return (
+        f"lost the per-language competition to {winner.backend} "
+        f"(macro-F1 {candidate.macro_f1 or 0.0:.3f} vs {winner.macro_f1 or 0.0:.3f})"
+    )
+
+
+def _record_competition(
+    run: TrainingRun,
+    language: Language,
+    labels,
+    candidates: list[Candidate],
+    winner: int,
+    champion: ModelVersion | None,
+    promote: bool,
+    reason: str,
+    resample: bool,
+) -> list[ModelVersion]:
+    """Write every candidate row of a language and act on the decision in one transaction: the winner is
+    promoted (if it beat the champion), the others stay candidates with the score they lost by."""
+    guideline = guideline_current(project=run.project)
+    with transaction.atomic():
+        # Lock the run: two deliveries of one message racing past _claim cannot both record a language.
+        TrainingRun.objects.select_for_update().get(pk=run.pk)
+        existing = list(run.model_versions.filter(language=language).order_by("id"))
+        if existing:
+            return existing
+        versions = []
+        for i, candidate in enumerate(candidates):
+            versions.append(ModelVersion.objects.create(
+                project=run.project,
+                language=language,
+                backend=candidate.backend,
+                backbone=candidate.backbone,
+                adapter_path=candidate.location,
+                adapter_bytes=candidate.size,
+                metrics=candidate.metrics,
+                macro_f1=candidate.macro_f1,
+                parent=champion,
+                training_run=run,
+                n_labels=len(labels),
+                label_snapshot_hash=_snapshot_hash(labels),
+                guideline_version=guideline.label if guideline else "",
+                status_reason=reason if i == winner else _loser_reason(candidate, candidates[winner]),
+            ))
+        if promote:
+            model_version_promote(version=versions[winner], reason=reason, resample=resample)
+    return versions
+
+
 def _record(
     run: TrainingRun,
     language: Language,
@@ -82,29 +166,5 @@ def _record(
     resample: bool,
 ) -> ModelVersion:
     """Write the candidate row and act on the decision in one transaction."""
-    guideline = guideline_current(project=run.project)
-    with transaction.atomic():
-        # Lock the run: two deliveries of one message racing past _claim cannot both record a language.
-        TrainingRun.objects.select_for_update().get(pk=run.pk)
-        existing = run.model_versions.filter(language=language).first()
-        if existing is not None:
-            return existing
-        candidate = ModelVersion.objects.create(
-            project=run.project,
-            language=language,
-            backend=run.backend,
-            backbone=getattr(classifier, "backbone_name", ""),
-            adapter_path=location,
-            adapter_bytes=size,
-            metrics=metrics,
-            macro_f1=metrics.get("macro_f1"),
-            parent=champion,
-            training_run=run,
-            n_labels=len(labels),
-            label_snapshot_hash=_snapshot_hash(labels),
-            guideline_version=guideline.label if guideline else "",
-            status_reason=reason,
-        )
-        if promote:
-            model_version_promote(version=candidate, reason=reason, resample=resample)
-    return candidate
+    candidate = Candidate(run.backend, getattr(classifier, "backbone_name", ""), metrics, location, size)
+    return _record_competition(run, language, labels, [candidate], 0, champion, promote, reason, resample)[0]

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from annotation.models import Project
 from evaluators.models import Language
 from learner.artifacts import materialise, upload_folder
-from learner.backends import fit_classifier, load_classifier, make_classifier
+from learner.backends import BACKENDS, fit_classifier, load_classifier, make_classifier
 from learner.conf import setting, training_queue
 from learner.evaluation import classification_metrics
 from learner.models import ModelVersion, RunStatus, TrainingRun
-from learner.registry import _decision, _record
+from learner.registry import Candidate, _decision, _record, _record_competition, competition_summary, competition_winner
 from learner.selectors import approved_labels, champion_for, heldout_items, is_dev
 
 
@@ -36,12 +38,23 @@ def training_run_create(
     config: dict | None = None,
     trigger: str = "manual",
     dispatch: bool = True,
+    candidates: list[str] | None = None,
 ) -> TrainingRun:
-    """Queue a run; the celery task is sent only once the row is committed."""
+    """Queue a run; the celery task is sent only once the row is committed. ``candidates`` (two or more
+    backends) makes it a per-language competition: each language is served by whichever wins."""
     from learner.tasks import train_model
 
+    config = dict(config or {})
+    if candidates:
+        config["candidates"] = list(dict.fromkeys(candidates))
+        backend = config["candidates"][0]
+    unknown = sorted({backend, *config.get("candidates", [])} - set(BACKENDS))
+    if unknown:
+        raise ValidationError(f"unknown learner backend {', '.join(unknown)}: choose from {', '.join(BACKENDS)}")
+    if len(config.get("candidates", [])) > 1 and config.get("shared_adapter"):
+        raise ValidationError("a shared adapter trains one backend for all languages: drop the candidates")
     with transaction.atomic():
-        run = TrainingRun.objects.create(project=project, backend=backend, config=config or {}, trigger=trigger)
+        run = TrainingRun.objects.create(project=project, backend=backend, config=config, trigger=trigger)
         run.languages.set(languages or list(project.languages.all()))
         if dispatch:
             queue = training_queue()
@@ -118,26 +131,57 @@ def _wants_resample(run: TrainingRun) -> bool:
     return bool(run.config.get("resample", run.trigger != "simulation"))
 
 
+def run_candidates(run: TrainingRun) -> list[str]:
+    """The backends a run trains per language: ``config["candidates"]`` (a per-language competition) or the
+    run's one backend."""
+    return list(run.config.get("candidates") or [run.backend])
+
+
+def _train_candidate(run: TrainingRun, backend: str, classes: list[str], texts, targets, eval_texts, eval_targets,
+                     prefix: str, progress: Callable[[float], None] | None) -> Candidate:
+    classifier = make_classifier(backend, classes, run.config.get(backend))
+    started = time.perf_counter()
+    fit_classifier(classifier, texts, targets, dev=(eval_texts, eval_targets), progress=progress)
+    metrics = classification_metrics(classes, classifier.predict_proba(eval_texts), eval_targets) if eval_texts else {}
+    metrics["n_train"] = len(texts)
+    metrics["train_seconds"] = round(time.perf_counter() - started, 2)
+    if getattr(classifier, "weight", None) is not None and backend == "blend":
+        metrics["blend_weight"] = classifier.weight
+    location, size = _store_classifier(classifier, prefix)
+    return Candidate(backend, getattr(classifier, "backbone_name", ""), metrics, location, size)
+
+
 def _train_language(
     run: TrainingRun, language: Language, classes: list[str], progress: Callable[[float], None] | None = None
-) -> ModelVersion | None:
+) -> list[ModelVersion] | None:
+    """Train each candidate backend on the language's labels; the best on the evaluation data competes with
+    the champion, re-measured on the same data, and is promoted only if it beats it."""
     project = run.project
     labels = list(approved_labels(project=project, language=language))
     texts, targets, eval_texts, eval_targets = _eval_data(project, language, labels)
     if not texts:
         return None
-    classifier = make_classifier(run.backend, classes, run.config.get(run.backend))
-    fit_classifier(classifier, texts, targets, dev=(eval_texts, eval_targets), progress=progress)
-    metrics = classification_metrics(classes, classifier.predict_proba(eval_texts), eval_targets) if eval_texts else {}
-    metrics["n_train"] = len(texts)
-    location, size = _store_classifier(classifier, f"models/{project.slug}/{language.tag}")
+    backends = run_candidates(run)
+    prefix = f"models/{project.slug}/{language.tag}"
+    candidates = []
+    for n, backend in enumerate(backends):
+        share = (lambda f, n=n: progress((n + f) / len(backends))) if progress else None
+        candidates.append(
+            _train_candidate(run, backend, classes, texts, targets, eval_texts, eval_targets, prefix, share)
+        )
     champion = champion_for(project=project, language=language)
     champion_f1 = _champion_score(champion, classes, eval_texts, eval_targets)
-    if champion_f1 is not None:
-        metrics["champion_macro_f1"] = champion_f1
-    promote, reason = _decision(metrics.get("macro_f1"), champion, champion_f1, bool(eval_texts))
-    return _record(
-        run, language, classifier, labels, metrics, location, size, champion, promote, reason, _wants_resample(run)
+    winner = competition_winner(candidates)
+    for candidate in candidates:
+        if champion_f1 is not None:
+            candidate.metrics["champion_macro_f1"] = champion_f1
+        if len(candidates) > 1:
+            candidate.metrics["competition"] = competition_summary(candidates, winner, champion, champion_f1)
+    promote, reason = _decision(candidates[winner].macro_f1, champion, champion_f1, bool(eval_texts))
+    if len(candidates) > 1:
+        reason = f"{candidates[winner].backend} won the per-language competition; {reason}"
+    return _record_competition(
+        run, language, labels, candidates, winner, champion, promote, reason, _wants_resample(run)
     )
 
 
@@ -267,9 +311,12 @@ def retrain_due(*, min_new_labels: int | None = None, dispatch: bool = True) -> 
                 backends.add(champion.backend if champion else setting("LEARNER_DEFAULT_BACKEND", "ngram"))
         if due:
             backend = "transformer" if "transformer" in backends else sorted(backends)[0]
+            # LEARNER_COMPETITION_BACKENDS: every scheduled run lets these backends compete per language
+            competing = list(setting("LEARNER_COMPETITION_BACKENDS", []) or [])
             runs.append(
                 training_run_create(
-                    project=project, languages=due, backend=backend, trigger="schedule", dispatch=dispatch
+                    project=project, languages=due, backend=backend, trigger="schedule", dispatch=dispatch,
+                    candidates=competing if len(competing) > 1 else None,
                 )
             )
     return runs

@@ -193,6 +193,9 @@ LEARNER_BACKBONE = env.str("LEARNER_BACKBONE", default="parity-tiny")
 # Queue for training and scoring runs: "gpu" once GPU workers listen on it.
 LEARNER_TRAINING_QUEUE = env.str("LEARNER_TRAINING_QUEUE", default="default")
 LEARNER_RETRAIN_MIN_NEW_LABELS = env.int("LEARNER_RETRAIN_MIN_NEW_LABELS", default=50)
+# Two or more of ngram,frozen,blend,transformer: scheduled runs train each per language and the registry
+# promotes whichever beats the champion on that language's dev set. Empty: one backend per run.
+LEARNER_COMPETITION_BACKENDS = env.list("LEARNER_COMPETITION_BACKENDS", default=[])
 # A RUNNING training run whose heartbeat is older than this was left by a dead worker and may be taken over.
 LEARNER_RUN_LEASE_SECONDS = env.int("LEARNER_RUN_LEASE_SECONDS", default=1800)
 
