@@ -9,6 +9,8 @@ from learner.backends.frozen import FrozenClassifier, FrozenConfig
 from learner.backends.ngram import NgramClassifier
 from tests.factories import TOPICS
 
+pytestmark = pytest.mark.usefixtures("tiny_backbone")
+
 
 @pytest.fixture
 def data():
