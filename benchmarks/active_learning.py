@@ -85,7 +85,7 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
 
 def run_curve(args: tuple) -> tuple:
     """One (language, strategy, seed) learning curve; runs in a worker process."""
-    tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config = args
+    tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config, progress = args
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train))
     labeled = [int(i) for i in order[:seed_size]]
@@ -96,6 +96,10 @@ def run_curve(args: tuple) -> tuple:
     while True:
         model = _fit(learner, classes, config, [train[i] for i in labeled], dev)
         curve.append([len(labeled), _f1(model, test_texts, test_labels)])
+        if progress:  # one JSON line per point: a long run cut short keeps the rounds it finished
+            with open(progress, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"language": tag, "strategy": strategy, "seed": seed, "labels": len(labeled),
+                                      "macro_f1": round(curve[-1][1], 4), "time": time.strftime("%H:%M:%S")}) + "\n")
         if not unlabeled or len(labeled) >= max_labels:
             break
         k = min(step, len(unlabeled), max_labels - len(labeled))
@@ -168,6 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--full-data-f1", default=None,
                         help="JSON {language: macro-F1} of the same learner on the whole pool, measured elsewhere "
                              "(e.g. by benchmarks.backbones): skips training the full-data reference here")
+    parser.add_argument("--progress", default=None, help="append each curve point as a JSON line to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", default=None, help="JSON file")
     parser.add_argument("--png", default=None, help="learning-curve plot")
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
         max_labels = min(args.max_labels or len(train), len(train))
         fulls.append((tag, train, test, dev, classes, args.learner, config))
         jobs.extend((tag, s, seed, train, test, dev, classes, args.seed_size, args.step, max_labels, args.learner,
-                     config) for s in strategies for seed in range(args.seeds))
+                     config, args.progress) for s in strategies for seed in range(args.seeds))
     given = json.loads(args.full_data_f1) if args.full_data_f1 else None
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_one_thread) as executor:
         # submitted together: the full-data reference and the curves share the workers

@@ -42,8 +42,10 @@ def _macro_f1(classes: list[str], probs, labels: list[str]) -> float:
     return float(f1_score(labels, predicted, average="macro", labels=classes, zero_division=0))
 
 
-def train_one(job: dict) -> dict:
-    """Train and measure one backend on one language; runs in its own process."""
+def train_group(job: dict) -> list[dict]:
+    """Train and measure ``job["backends"]`` on one language in one fresh process, in order. ``frozen`` then
+    ``blend`` share it as they share a competition run's worker: the blend reuses the memoised backbone
+    features, so its time is the blend's own work and its peak memory includes the frozen learner's."""
     import torch
 
     from benchmarks.common import setup_django
@@ -51,6 +53,10 @@ def train_one(job: dict) -> dict:
     setup_django()
     if job.get("threads"):
         torch.set_num_threads(job["threads"])
+    return [train_one({**job, "backend": backend}) for backend in job["backends"]]
+
+
+def train_one(job: dict) -> dict:
     from learner.backends import fit_classifier, make_classifier
 
     backend, classes, backbone = job["backend"], job["classes"], job["backbone"]
@@ -179,22 +185,31 @@ def main(argv: list[str] | None = None) -> dict:
         results = json.loads(Path(args.out).read_text(encoding="utf-8"))
     corpus = load_sib200(args.data, tags)
     context = multiprocessing.get_context("spawn")
-    # Cheap backends for every language first, then LoRA language by language: a run cut short still
-    # has the whole comparison except the slowest column.
-    order = [(t, b) for b in backends if b != "transformer" for t in tags]
-    order += [(t, "transformer") for t in tags if "transformer" in backends]
-    for tag, backend in order:
+    # n-grams for every language first, then LoRA on the first language, then the backbone-feature
+    # learners and LoRA language by language: a run cut short keeps the most informative columns.
+    groups = [(t, ["ngram"]) for t in tags if "ngram" in backends]
+    feature_backends = [b for b in ("frozen", "blend") if b in backends]
+    for i, tag in enumerate(tags):
+        if i == 0 and "transformer" in backends:
+            groups.append((tag, ["transformer"]))
+        if feature_backends:
+            groups.append((tag, feature_backends))
+        if i > 0 and "transformer" in backends:
+            groups.append((tag, ["transformer"]))
+    for tag, group in groups:
         entry = results["languages"].setdefault(tag, {"backends": {}})
-        if backend in entry["backends"]:
+        todo = [b for b in group if b not in entry["backends"]]
+        if not todo:
             continue
         split = {name: ([r.text for r in corpus[tag][name]], [r.label for r in corpus[tag][name]])
                  for name in ("train", "dev", "test")}
-        job = {"backend": backend, "classes": labels_of(args.data, tag), "backbone": backbone,
+        job = {"backends": todo, "classes": labels_of(args.data, tag), "backbone": backbone,
                "lora_config": json.loads(args.lora_config), "threads": args.threads, **split}
-        print(f"{time.strftime('%H:%M:%S')} {tag} {backend} ...", flush=True)
+        print(f"{time.strftime('%H:%M:%S')} {tag} {', '.join(todo)} ...", flush=True)
         with context.Pool(1) as pool:
-            entry["backends"][backend] = pool.apply(train_one, (job,))
-        print(f"{time.strftime('%H:%M:%S')} {tag} {backend}: {entry['backends'][backend]}", flush=True)
+            for result in pool.apply(train_group, (job,)):
+                entry["backends"][result["backend"]] = result
+                print(f"{time.strftime('%H:%M:%S')} {tag} {result['backend']}: {result}", flush=True)
         if len(entry["backends"]) > 1:
             entry["competition"] = competition(entry["backends"])
         write_json(args.out, results)

@@ -39,9 +39,13 @@ class FrozenConfig:
 _EXTRACTORS: dict[str, FeatureExtractor] = {}
 
 
+MEMO_ROWS = 20_000  # ~50 MB of 640-dim float32 features
+
+
 class FeatureExtractor:
     """One backbone in memory per process (a 270M model is a gigabyte: the frozen learner, the blend and
-    every language of a run share it)."""
+    every language of a run share it). Features are memoised per text, so the candidates of a
+    per-language competition (frozen, then blend on the same labels) pay for one forward pass, not two."""
 
     def __init__(self, name: str) -> None:
         from learner.backbone import load_encoder
@@ -51,6 +55,7 @@ class FeatureExtractor:
         self.device = device()
         self.tokenizer, self.model = load_encoder(name)
         self.model.to(self.device).eval()
+        self._memo: dict[tuple[str, int, str], np.ndarray] = {}
 
     @classmethod
     def shared(cls, name: str) -> FeatureExtractor:
@@ -60,7 +65,23 @@ class FeatureExtractor:
         return _EXTRACTORS[name]
 
     def features(self, texts: list[str], pooling: str = "mean", max_length: int = 128,
-                 batch_size: int = 32):
+                 batch_size: int = 32) -> np.ndarray:
+        """(n, hidden) float32 features in input order; only texts not seen before go through the model."""
+        keys = [(pooling, max_length, text) for text in texts]
+        if not keys:
+            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
+        missing = list(dict.fromkeys(key[2] for key in keys if key not in self._memo))
+        fresh = {}
+        if missing:
+            computed = self._forward(missing, pooling, max_length, batch_size).cpu().numpy()
+            fresh = {(pooling, max_length, t): row for t, row in zip(missing, computed, strict=True)}
+        out = np.stack([fresh[k] if k in fresh else self._memo[k] for k in keys])
+        if len(self._memo) + len(fresh) > MEMO_ROWS:
+            self._memo.clear()
+        self._memo.update(fresh)
+        return out
+
+    def _forward(self, texts: list[str], pooling: str, max_length: int, batch_size: int):
         """(n, hidden) float32 tensor on the extractor's device, in input order (length-sorted batches)."""
         import torch
 
@@ -107,7 +128,7 @@ class FrozenClassifier:
 
     def features(self, texts: list[str]) -> np.ndarray:
         c = self.config
-        return self._extractor(texts).features(texts, c.pooling, c.max_length, c.batch_size).cpu().numpy()
+        return self._extractor(texts).features(texts, c.pooling, c.max_length, c.batch_size)
 
     def fit(self, texts: list[str], labels: list[str]) -> None:
         unknown = sorted(set(labels) - set(self.classes))
