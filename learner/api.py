@@ -30,7 +30,7 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = serializer.validated_data
         serializer.instance = training_run_create(
             project=data["project"], languages=data.get("languages") or None, backend=data["backend"],
-            trigger="api",
+            trigger="api", candidates=data.get("config", {}).get("candidates") or None,
         )
 
 

@@ -42,3 +42,21 @@ def test_sample_now_is_admin_only():
     client.force_authenticate(UserFactory())
     assert client.post("/api/sampling-runs/", {"project": project.slug, "budget": 5}).status_code == 403
     assert APIClient().get("/api/sampling-runs/").status_code in (401, 403)
+
+
+def test_training_run_api_queues_a_competition_and_rejects_unknown_backends(monkeypatch):
+    from learner import api
+    from learner.models import TrainingRun
+
+    real = api.training_run_create
+    monkeypatch.setattr(api, "training_run_create", lambda **kw: real(**{**kw, "dispatch": False}))
+    project, _ = learner_project(("hau_Latn",), labeled=0, pool=5)
+    response = admin_client().post("/api/training-runs/", {"project": project.slug,
+                                                           "candidates": ["ngram", "frozen"]}, format="json")
+    assert response.status_code == 201 and response.json()["candidates"] == ["ngram", "frozen"]
+    assert TrainingRun.objects.get().config["candidates"] == ["ngram", "frozen"]
+    bad = admin_client().post("/api/training-runs/", {"project": project.slug, "candidates": ["ngram", "gpt"]},
+                              format="json")
+    assert bad.status_code == 400 and "gpt" in str(bad.json()["candidates"])
+    plain = admin_client().post("/api/training-runs/", {"project": project.slug}, format="json").json()
+    assert plain["candidates"] == [] and plain["backend"] == "ngram"
