@@ -96,7 +96,7 @@ def _plan_language(project: Project, language: Language, strategy: str, k: int) 
         )
     elif strategy == "bald" and champion is not None and champion.backend != "transformer":
         plan["strategy"] = "entropy"
-        plan["why_strategy"] = "bald needs MC dropout, which the ngram champion lacks: entropy instead"
+        plan["why_strategy"] = f"bald needs MC dropout, which the {champion.backend} champion lacks: entropy instead"
     else:
         plan["why_strategy"] = f"{strategy} on champion v{champion.pk}" if champion else strategy
     return plan

@@ -110,3 +110,18 @@ def test_the_schedule_lets_the_configured_backends_compete(settings):
     TrainingRun.objects.all().delete()
     (run,) = retrain_due(min_new_labels=1, dispatch=False)
     assert "candidates" not in run.config
+
+
+def test_a_backbone_feature_champion_scores_the_pool_with_its_own_embeddings():
+    from learner.services import sampling_run_execute
+
+    project, _ = learner_project(("hau_Latn",), labeled=24, pool=40, heldout=10)
+    compete(project, ["frozen"])
+    champion = champion_for(project=project, language=language("hau_Latn"))
+    assert champion.backend == "frozen"
+    run = sampling_run_execute(project=project, budget=5, strategy="bald")
+    plan = run.allocation["hau_Latn"]
+    assert run.status == RunStatus.SUCCEEDED and run.picks.count() == 5
+    assert plan["strategy"] == "entropy" and "frozen champion lacks" in plan["why_strategy"]
+    run = sampling_run_execute(project=project, budget=4, strategy="diversity")
+    assert run.picks.count() == 4
