@@ -139,6 +139,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status` field; give each choice set its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "learner.models.RunStatus",
+        "LearnerBackendEnum": "learner.models.Backend",
         "ModelVersionStatusEnum": "learner.models.ModelVersion.Status",
         "GuidelineVersionStatusEnum": "evaluators.models.GuidelineVersion.Status",
         "ItemStatusEnum": "annotation.models.Item.Status",
