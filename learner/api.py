@@ -34,7 +34,7 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             raise PermissionDenied("only an admin or a manager of this project starts its training runs")
         serializer.instance = training_run_create(
             project=data["project"], languages=data.get("languages") or None, backend=data["backend"],
-            trigger="api",
+            trigger="api", candidates=data.get("config", {}).get("candidates") or None,
         )
 
 

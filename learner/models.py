@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 class Backend(models.TextChoices):
     NGRAM = "ngram", _("character n-gram + logistic regression")
+    FROZEN = "frozen", _("frozen backbone features + logistic regression")
+    BLEND = "blend", _("blend of n-gram and frozen-feature probabilities")
     TRANSFORMER = "transformer", _("transformer + LoRA adapter")
 
 

@@ -39,10 +39,14 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     languages = serializers.SlugRelatedField(many=True, slug_field="id", queryset=Language.objects.all(),
                                              required=False)
     backend = serializers.ChoiceField(choices=Backend.choices, default=Backend.NGRAM)
+    candidates = serializers.ListField(
+        child=serializers.ChoiceField(choices=Backend.choices), required=False, default=list,
+        source="config.candidates", help_text="two or more backends: a per-language competition",
+    )
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "project", "languages", "backend", "status", "progress", "message", "trigger",
+        fields = ["id", "project", "languages", "backend", "candidates", "status", "progress", "message", "trigger",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = ["status", "progress", "message", "trigger", "created_at", "started_at", "finished_at"]
 

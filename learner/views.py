@@ -26,6 +26,21 @@ from parity import access
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+def decided_by(version: ModelVersion | None) -> list[dict]:
+    """The scores that decided a per-language competition (each candidate backend's dev macro-F1, best
+    first, and the champion it had to beat), for the runs and parity pages; empty for a one-backend run."""
+    metrics = version.metrics if version is not None and isinstance(version.metrics, dict) else {}
+    competition = metrics.get("competition") or {}
+    scores = competition.get("scores") or {}
+    rows = [{"backend": b, "macro_f1": f, "winner": b == competition.get("winner")}
+            for b, f in sorted(scores.items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1))]
+    champion = competition.get("champion")
+    if rows and champion:
+        rows.append({"backend": f"champion v{champion['version']} ({champion['backend']})",
+                     "macro_f1": champion.get("macro_f1"), "winner": False})
+    return rows
+
+
 @staff_required
 def parity_dashboard(request):
     projects = list(Project.objects.prefetch_related("languages").order_by("name"))
@@ -50,7 +65,7 @@ def parity_dashboard(request):
             history = versions.get((project.pk, language.pk), [])
             champion = next((v for v in reversed(history) if v.status == ModelVersion.Status.CHAMPION), None)
             rows.append({
-                "language": language, "champion": champion,
+                "language": language, "champion": champion, "decided_by": decided_by(champion),
                 "f1": champion.macro_f1 if champion and champion.macro_f1 is not None else None,
                 "approved": approved[(project.pk, language.pk)], "qualified": qualified[(project.pk, language.pk)],
                 "versions": len(history), "history": history,
@@ -163,6 +178,7 @@ def runs(request):
         metrics = version.metrics if isinstance(version.metrics, dict) else {}
         version.metric_summary = [(k, v, k.startswith("n_") or isinstance(v, int)) for k, v in metrics.items()
                                   if isinstance(v, int | float) and not isinstance(v, bool)][:6]
+        version.decided_by = decided_by(version)
     for run in sampling:
         run.allocation_rows = allocation_rows(run.allocation)
     return render(request, "learner/runs.html", {
@@ -196,8 +212,13 @@ def retrain(request):
         return redirect("learner:runs")
     language_ids = [v for v in request.POST.getlist("languages") if v.isdigit()]
     languages = list(project.languages.filter(pk__in=language_ids)) or None
+    candidates = request.POST.getlist("candidates")
+    if any(c not in Backend.values for c in candidates):
+        messages.error(request, _("Unknown backend."))
+        return redirect("learner:runs")
     try:
-        run = services.training_run_create(project=project, languages=languages, backend=backend, trigger="console")
+        run = services.training_run_create(project=project, languages=languages, backend=backend, trigger="console",
+                                           **({"candidates": candidates} if len(set(candidates)) > 1 else {}))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

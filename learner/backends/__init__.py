@@ -45,25 +45,37 @@ class BackendError(RuntimeError):
     """A learner backend could not be set up (missing backbone, bad config)."""
 
 
-def make_classifier(backend: str, classes: list[str], config: dict | None = None) -> TextClassifier:
+BACKENDS = ("ngram", "frozen", "blend", "transformer")
+
+
+def _classes(backend: str):
+    """(classifier class, config class) of a backend; imported lazily so the web process never loads torch."""
     if backend == "ngram":
         from learner.backends.ngram import NgramClassifier, NgramConfig
 
-        return NgramClassifier(classes, NgramConfig(**(config or {})))
+        return NgramClassifier, NgramConfig
+    if backend == "frozen":
+        from learner.backends.frozen import FrozenClassifier, FrozenConfig
+
+        return FrozenClassifier, FrozenConfig
+    if backend == "blend":
+        from learner.backends.blend import BlendClassifier, BlendConfig
+
+        return BlendClassifier, BlendConfig
     if backend == "transformer":
         from learner.backends.transformer import LoraClassifier, LoraTrainingConfig
 
-        return LoraClassifier(classes, LoraTrainingConfig(**(config or {})))
-    raise BackendError(f"unknown learner backend {backend!r} (choose 'ngram' or 'transformer')")
+        return LoraClassifier, LoraTrainingConfig
+    raise BackendError(f"unknown learner backend {backend!r} (choose from {', '.join(BACKENDS)})")
+
+
+def make_classifier(backend: str, classes: list[str], config: dict | None = None) -> TextClassifier:
+    classifier, config_class = _classes(backend)
+    try:
+        return classifier(classes, config_class(**(config or {})))
+    except TypeError as exc:  # an unknown key in the run's config
+        raise BackendError(f"bad {backend} config {config!r}: {exc}") from exc
 
 
 def load_classifier(backend: str, directory: Path) -> TextClassifier:
-    if backend == "ngram":
-        from learner.backends.ngram import NgramClassifier
-
-        return NgramClassifier.load(directory)
-    if backend == "transformer":
-        from learner.backends.transformer import LoraClassifier
-
-        return LoraClassifier.load(directory)
-    raise BackendError(f"unknown learner backend {backend!r}")
+    return _classes(backend)[0].load(directory)

@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from learner.backends.linear import head_probs
+
 
 @dataclass
 class NgramConfig:
@@ -52,12 +54,6 @@ def tfidf_embed(texts: list[str], dim: int = 64, seed: int = 0):
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, max_features=50_000,
                                  dtype=np.float32)
     return _svd_embed(vectorizer.fit_transform(texts), dim, seed)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class NgramClassifier:
@@ -112,23 +108,8 @@ class NgramClassifier:
         return np.asarray(indices)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
-        columns = [self.classes.index(c) for c in self.seen]
-        if self.coef is None:
-            if not self.seen:
-                out[:] = 1.0 / len(self.classes)
-            else:
-                out[:, columns[0]] = 1.0
-            return out
-        features = self.vectorizer.transform(texts)
-        logits = np.asarray(features @ self.coef.T) + self.intercept
-        if logits.shape[1] == 1:  # binary logistic regression scores the second class
-            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
-            probs = np.stack([1.0 - p, p], axis=1)
-        else:
-            probs = _softmax(logits)
-        out[:, columns] = probs
-        return out
+        features = texts if self.coef is None else self.vectorizer.transform(texts)
+        return head_probs(features, self.coef, self.intercept, self.seen, self.classes)
 
     def embed(self, texts: list[str], dim: int = 64):
         """(n, <=dim) embeddings for batch diversity: the model's own TF-IDF rows reduced by TruncatedSVD."""

@@ -1,5 +1,11 @@
 """A Hugging Face sequence classifier with one peft LoRA adapter, trained with plain torch.
 
+Encoders (BERT, XLM-R) and decoder-only models (Gemma 3) take the same path: the backbone module
+sets a decoder's pad token and right padding so its head pools on the last non-padding token, and
+the LoRA targets are the attention projections the architecture has (``lora_target_modules``).
+Gradient checkpointing (``gradient_checkpointing``) trades compute for activation memory on long
+inputs.
+
 The classifier head is in the adapter's ``modules_to_save`` (``task_type=SEQ_CLS``), so an adapter
 folder alone restores the model on top of the shared backbone. bf16 autocast on CUDA, fixed
 seeds, gradient accumulation, optional class-weighted loss and early stopping on the dev
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,7 +23,7 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
-from learner.backbone import load_backbone, resolve_backbone
+from learner.backbone import load_backbone, lora_target_modules, resolve_backbone
 
 
 @dataclass
@@ -33,6 +40,7 @@ class LoraTrainingConfig:
     max_length: int = 128
     class_weighted: bool = False
     patience: int = 2
+    gradient_checkpointing: bool = False
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -55,16 +63,20 @@ class LoraClassifier:
         self.tokenizer = None
         self.model = None
         self.device = device()
+        self.history: list[dict] = []  # per epoch: seconds and dev macro-F1 (benchmarks, run pages)
 
     def _build(self, corpus: list[str] | None = None) -> None:
         from peft import LoraConfig, TaskType, get_peft_model
 
         self.backbone_name = self.config.backbone or resolve_backbone(None, corpus)
         torch.manual_seed(self.config.seed)
-        self.tokenizer, base = load_backbone(self.backbone_name, len(self.classes), dict(enumerate(self.classes)))
+        self.tokenizer, base = load_backbone(
+            self.backbone_name, len(self.classes), dict(enumerate(self.classes)),
+            gradient_checkpointing=self.config.gradient_checkpointing,
+        )
         lora = LoraConfig(
             task_type=TaskType.SEQ_CLS, r=self.config.r, lora_alpha=self.config.alpha,
-            lora_dropout=self.config.dropout, target_modules=self.config.target_modules,
+            lora_dropout=self.config.dropout, target_modules=self.config.target_modules or lora_target_modules(base),
         )
         self.model = get_peft_model(base, lora).to(self.device)
 
@@ -92,7 +104,9 @@ class LoraClassifier:
         optimizer = torch.optim.AdamW(params, lr=cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
         best, best_state, stale = -1.0, None, 0
+        self.history = []
         for epoch in range(cfg.epochs):
+            started = time.perf_counter()
             self.model.train()
             order = torch.randperm(len(texts), generator=generator).tolist()
             steps = range(0, len(order), cfg.batch_size)
@@ -105,10 +119,12 @@ class LoraClassifier:
                 if (n + 1) % cfg.grad_accum == 0 or n == len(steps) - 1:
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
+            self.history.append({"epoch": epoch + 1, "seconds": round(time.perf_counter() - started, 2)})
             if progress:
                 progress((epoch + 1) / cfg.epochs)
             if dev and dev[0]:
                 score = f1_score(dev[1], self.predict(dev[0]), average="macro", labels=self.classes, zero_division=0)
+                self.history[-1]["dev_macro_f1"] = round(float(score), 4)
                 if score > best:
                     best, stale = score, 0
                     best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})

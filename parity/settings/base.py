@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status` field; give each choice set its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "learner.models.RunStatus",
+        "LearnerBackendEnum": "learner.models.Backend",
         "ModelVersionStatusEnum": "learner.models.ModelVersion.Status",
         "GuidelineVersionStatusEnum": "evaluators.models.GuidelineVersion.Status",
         "ItemStatusEnum": "annotation.models.Item.Status",
@@ -296,6 +297,9 @@ QUEUE_TOTAL_CACHE_S = env.int("QUEUE_TOTAL_CACHE_S", default=30)
 # Agreement is snapshotted per N new labels or per time window, not per item.
 AGREEMENT_SNAPSHOT_EVERY_LABELS = env.int("AGREEMENT_SNAPSHOT_EVERY_LABELS", default=100)
 AGREEMENT_SNAPSHOT_INTERVAL_S = env.int("AGREEMENT_SNAPSHOT_INTERVAL_S", default=900)
+# Two or more of ngram,frozen,blend,transformer: scheduled runs train each per language and the registry
+# promotes whichever beats the champion on that language's dev set. Empty: one backend per run.
+LEARNER_COMPETITION_BACKENDS = env.list("LEARNER_COMPETITION_BACKENDS", default=[])
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="parity@localhost")

@@ -54,3 +54,21 @@ def test_project_values_no_slug_can_be_are_400(url, slug):
     body = json.dumps({"project": slug, "budget": 1}, ensure_ascii=True)
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 400 and "project" in response.json()
+
+
+def test_training_run_api_queues_a_competition_and_rejects_unknown_backends(monkeypatch):
+    from learner import api
+    from learner.models import TrainingRun
+
+    real = api.training_run_create
+    monkeypatch.setattr(api, "training_run_create", lambda **kw: real(**{**kw, "dispatch": False}))
+    project, _ = learner_project(("hau_Latn",), labeled=0, pool=5)
+    response = admin_client().post("/api/training-runs/", {"project": project.slug,
+                                                           "candidates": ["ngram", "frozen"]}, format="json")
+    assert response.status_code == 201 and response.json()["candidates"] == ["ngram", "frozen"]
+    assert TrainingRun.objects.get().config["candidates"] == ["ngram", "frozen"]
+    bad = admin_client().post("/api/training-runs/", {"project": project.slug, "candidates": ["ngram", "gpt"]},
+                              format="json")
+    assert bad.status_code == 400 and "gpt" in str(bad.json()["candidates"])
+    plain = admin_client().post("/api/training-runs/", {"project": project.slug}, format="json").json()
+    assert plain["candidates"] == [] and plain["backend"] == "ngram"

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from learner.models import ModelVersion, RunStatus, TrainingRun
 from learner.recovery import orphaned_artifacts_remove, stalled_runs, training_runs_recover
-from learner.services import _claim, training_run_create
+from learner.services import training_run_create
+from learner.training import _claim
 from tests.factories import learner_project
 
 pytestmark = pytest.mark.django_db

@@ -111,7 +111,7 @@ def test_killed_worker_run_is_resumed_by_redelivery_without_training_twice(monke
     run = training_run_create(project=project, dispatch=False)
     first = sorted(run.languages.all(), key=lambda lang: (lang.code, lang.script))[0]
     # the worker died after recording the first language: the row says "running"
-    import learner.services as services
+    import learner.training as services
 
     services._claim(run.pk)
     services._train_language(run, first, list(project.labels.values_list("value", flat=True)))
@@ -128,7 +128,7 @@ def test_killed_worker_run_is_resumed_by_redelivery_without_training_twice(monke
 def test_redelivery_while_a_live_worker_trains_waits_instead_of_training_twice(monkeypatch):
     from celery.exceptions import Retry
 
-    import learner.services as services
+    import learner.training as services
 
     project, _ = learner_project(labeled=20)
     run = training_run_create(project=project, dispatch=False)
@@ -217,7 +217,7 @@ def test_export_model_writes_a_standalone_folder(tmp_path):
 
 
 def test_shared_adapter_is_not_promoted_where_another_language_regresses(monkeypatch):
-    import learner.services as services
+    import learner.training as services
 
     project, _ = learner_project(labeled=24)
     train(project)  # per-language champions
