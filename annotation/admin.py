@@ -38,7 +38,8 @@ def warn_about_capacity(modeladmin, request, project) -> None:
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
     """Projects. Overlap k is the number of distinct evaluators per item (a pool can set its own k for its
     language). Capacity is the number of active qualified evaluators of a language who acknowledged the
     current guideline: below k, items cannot complete, unless "aggregate when short" lets the project
@@ -109,7 +110,13 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.project
+
     list_display = ["id", "project", "language", "split", "status", "priority", "annotation_count", "source",
                     "review_reason"]
     list_filter = ["project", "language", "split", "status", "source", "is_control"]
@@ -193,7 +200,8 @@ class AgreementSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.TRIAGE_REPORT
     """The triage queue: new reports first; accept, reject or mark duplicates with the actions."""
 
     list_display = ["reference", "language", "category", "status", "created_at", "item"]
@@ -245,7 +253,13 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.project
+
     list_display = ["value", "display", "project", "order"]
     list_filter = ["project"]
 

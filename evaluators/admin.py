@@ -103,7 +103,8 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(Pool)
-class PoolAdmin(admin.ModelAdmin):
+class PoolAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_POOL
     """A language's evaluators and their quality rules.
 
     Control rate: the share of assignments that are gold control items, served at random positions and
@@ -201,7 +202,13 @@ def _transition_action(service, verb: str, past: str, *, needs_reason: bool):
 
 
 @admin.register(PoolMembership)
-class PoolMembershipAdmin(admin.ModelAdmin):
+class PoolMembershipAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_POOL
+
+    @staticmethod
+    def role_target(obj):
+        return obj.pool
+
     list_display = ["user", "pool", "state", "control_accuracy", "last_calibration", "consensus", "updated_at"]
     list_filter = ["state", "pool__language", "pool__project"]
     search_fields = ["user__username"]
@@ -296,7 +303,13 @@ class GuidelineVersionInline(ReadOnlyInline):
 
 
 @admin.register(Guideline)
-class GuidelineAdmin(admin.ModelAdmin):
+class GuidelineAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.project
+
     list_display = ["title", "project", "current", "report_link"]
     inlines = [GuidelineVersionInline]
 
@@ -359,7 +372,13 @@ class DraftForm(forms.ModelForm):
 
 
 @admin.register(GuidelineVersion)
-class GuidelineVersionAdmin(admin.ModelAdmin):
+class GuidelineVersionAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.guideline.project
+
     list_display = ["guideline", "label", "status", "published_at", "diff_link"]
     list_filter = ["status", "guideline"]
     inlines = [AddendumInline]
@@ -467,7 +486,13 @@ class RoundAttemptInline(ReadOnlyInline):
 
 
 @admin.register(CalibrationRound)
-class CalibrationRoundAdmin(admin.ModelAdmin):
+class CalibrationRoundAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_POOL
+
+    @staticmethod
+    def role_target(obj):
+        return obj.pool
+
     """A calibration round is a gold bank: each attempt draws "items per attempt" of its gold items, never
     one the evaluator saw before, so the feedback after an attempt (gold answer and explanation) can never
     be replayed. Give the bank at least max attempts × items per attempt items; when it runs short, the

@@ -9,7 +9,13 @@ from parity.formatting import admin_metric
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.project
+
     list_display = ["id", "project", "language", "backend", "status", "macro_f1_rounded", "n_labels", "created_at"]
     macro_f1_rounded = admin_metric("macro_f1", "macro-F1")
     list_filter = ["status", "backend", "language"]
@@ -33,7 +39,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
+    role_perm = access.MANAGE_PROJECT
+
+    @staticmethod
+    def role_target(obj):
+        return obj.project
+
     list_display = ["id", "project", "backend", "status", "progress", "trigger", "created_at"]
     list_filter = ["status", "backend"]
     actions = ["retrain_now"]

@@ -322,3 +322,24 @@ def acting_user(options: dict, perm: str, obj):
         raise CommandError(f"{username} lacks {perm} on {obj}: ask an admin for the project manager role",
                            returncode=2)
     return user
+
+
+class ObjectRoleAdmin:
+    """ModelAdmin mixin: the role group's model permission opens the admin page; changing or deleting one
+    row also needs the role on that row's object (``role_perm`` on ``role_target(obj)``), so a pool
+    manager edits their own pools only and sees the others read-only."""
+
+    role_perm: str = ""
+
+    @staticmethod
+    def role_target(obj):
+        return obj
+
+    def _role_allows(self, request, obj) -> bool:
+        return obj is None or not self.role_perm or request.user.has_perm(self.role_perm, self.role_target(obj))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._role_allows(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._role_allows(request, obj)
