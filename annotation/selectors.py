@@ -145,27 +145,13 @@ def annotations_editable(annotations: list[Annotation]) -> dict[int, bool]:
 def annotation_editable(annotation: Annotation) -> bool:
     """Whether the evaluator may still change this label.
 
-    A regular label locks when its item is approved, i.e. when the k-th evaluator answers it. A control
-    item is never aggregated, so its answers are taken in groups of k, as if each group were a regular
-    item: an answer locks once its group is complete. Without this, "always editable" (or "always
-    locked") would tell a control from work.
+    A regular label locks when its item is approved, i.e. when the k-th evaluator answers it (and while
+    the background aggregation that the k-th answer asked for is pending). A control item is never
+    aggregated, so its answers are taken in groups of k, as if each group were a regular item: an answer
+    locks once its group is complete. Without this, "always editable" (or "always locked") would tell a
+    control from work. One rule for a page and for a single label: ``annotations_editable``.
     """
-    if annotation.discarded_at is not None:
-        return False
-    item = annotation.item
-    from annotation.capacity import effective_overlap
-
-    k = effective_overlap(project=item.project, language_id=item.language_id)
-    if not annotation.assignment.is_control:
-        # Aggregation runs after the request: an item with its k labels is locked while it waits for
-        # that job, exactly as a complete control group is (and as the approval will lock it).
-        if item.status == Item.Status.OPEN and item.annotation_count >= k:
-            return False
-        return item.status != Item.Status.APPROVED
-    answers = Annotation.objects.filter(item_id=item.pk, assignment__is_control=True)
-    position = answers.filter(pk__lte=annotation.pk).count()
-    group_end = -(-position // k) * k
-    return answers.count() < group_end
+    return annotations_editable([annotation])[annotation.pk]
 
 
 @dataclass(frozen=True)
