@@ -594,6 +594,10 @@ def review_bulk_approve(request):
         messages.success(request, ngettext(
             "%(n)d item approved with its proposed label.", "%(n)d items approved with their proposed labels.",
             len(result.approved)) % {"n": len(result.approved)})
+    if result.already_approved:
+        messages.info(request, ngettext(
+            "%(n)d item was already approved: left as it is.", "%(n)d items were already approved: left as they are.",
+            len(result.already_approved)) % {"n": len(result.already_approved)})
     for pk, why in result.refused.items():
         messages.error(request, _("Item %(id)s not approved: %(why)s") % {"id": pk, "why": why})
     return _back_to_queue(request)

@@ -121,6 +121,13 @@ MATRIX = {
                         lambda w: {"label": "health"}, {"reviewer", "pm", "admin"}, True),
     "review-history": ("get", lambda w: f"/api/review/{w['item'].pk}/history/", None,
                        {"reviewer", "pm", "admin"}, True),
+    "review-resolve-flag": ("post", lambda w: f"/api/review/{w['item'].pk}/resolve-flag/",
+                            lambda w: {"action": "dismiss"}, {"reviewer", "pm", "admin"}, True),
+    "review-resolve-flag-other-language": ("post", lambda w: f"/api/review/{w['item_amh'].pk}/resolve-flag/",
+                                           lambda w: {"action": "dismiss"}, {"pm", "admin"}, True),
+    # any reviewer gets through; items outside their scope come back as not_found, untouched
+    "review-bulk-approve": ("post", lambda w: "/api/review/bulk-approve/", lambda w: {"items": [w["item"].pk]},
+                            {"reviewer", "other_pm", "pm", "admin"}, True),
     "managed-pool-list": ("get", lambda w: "/api/manage/pools/", None, {"pool_manager", "other_pm", "pm", "admin"},
                           True),
     "managed-pool-detail": ("get", lambda w: f"/api/manage/pools/{w['pool_a'].pk}/", None,
