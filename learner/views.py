@@ -277,6 +277,29 @@ def health(request):
     from learner.health import DAYS, project_health
 
     rows = project_health()
-    return render(request, "learner/health.html", {"rows": rows, "days": DAYS,
+    visible = Project.objects.filter(access.visible_projects_scope(request.user)).distinct().order_by("name")
+    projects = [{"project": p, "can_manage": request.user.has_perm(access.MANAGE_PROJECT, p)} for p in visible]
+    return render(request, "learner/health.html", {"rows": rows, "days": DAYS, "projects": projects,
                                                    "n_problems": sum(not row.ok for row in rows)})
+
+
+@access.require(access.MANAGE_PROJECT, obj=lambda request, slug: get_object_or_404(Project, slug=slug))
+@require_POST
+def project_suggestions(request, slug):
+    """Turn a project's model suggestions on (``show=on``) or off (``show=off``), from the health page."""
+    project = get_object_or_404(Project, slug=slug)
+    show = request.POST.get("show", "")
+    if show not in ("on", "off"):
+        messages.error(request, _("Say whether to turn suggestions on or off."))
+        return redirect("learner:health")
+    changed = services.project_suggestions_set(project=project, show=show == "on", actor=request.user)
+    if not changed:
+        messages.info(request, (_("Suggestions were already on for %(project)s.") if show == "on" else
+                                _("Suggestions were already off for %(project)s.")) % {"project": project.name})
+    elif show == "on":
+        messages.success(request, _("Suggestions turned on for %(project)s: evaluators and reviewers now see the "
+                                    "champion model's label and its confidence.") % {"project": project.name})
+    else:
+        messages.success(request, _("Suggestions turned off for %(project)s.") % {"project": project.name})
+    return redirect("learner:health")
 

@@ -149,6 +149,8 @@ MATRIX = {
     "managed-membership-discard-discard": ("post", lambda w: f"/api/manage/memberships/{w['membership'].pk}/discard/",
                                    lambda w: {"since": "2026-01-01T00:00:00Z", "reason": "test"},
                                    {"pool_manager", "pm", "admin"}, True),
+    "project-suggestions": ("post", lambda w: f"/api/projects/{w['a'].slug}/suggestions/", lambda w: {"show": True},
+                            {"pm", "admin"}, True),
     "project-health": ("get", lambda w: f"/api/projects/{w['a'].slug}/health/", None, {"pm", "admin"}, True),
     "capacity-health": ("get", lambda w: "/api/health/capacity/", None, CONSOLE, True),
     "model-version-list": ("get", lambda w: "/api/model-versions/", None, CONSOLE, True),
@@ -163,6 +165,8 @@ MATRIX = {
                             lambda w: {"project": "a", "budget": 1}, {"pm", "admin"}, True),
     # --- console pages ---
     "annotation:console": ("get", lambda w: reverse("annotation:console"), None, CONSOLE, False),
+    "learner:project_suggestions": ("post", lambda w: reverse("learner:project_suggestions", args=[w["a"].slug]),
+                                    lambda w: {"show": "on"}, {"pm", "admin"}, False),
     "learner:health": ("get", lambda w: reverse("learner:health"), None, CONSOLE, False),
     "annotation:review_bulk_approve": ("post", lambda w: reverse("annotation:review_bulk_approve"), lambda w: {},
                                        {"reviewer", "other_pm", "pm", "admin"}, False),
