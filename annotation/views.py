@@ -172,7 +172,7 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None, 
         "project": item.project.slug,
         "text": item.text,
         "language": {"tag": item.language.tag, "code": item.language.code, "lang": item.language.bcp47,
-                     "name": item.language.name, "direction": item.language.direction},
+                     "name": item.language.display_name, "direction": item.language.direction},
         "idempotency_key": uuid.uuid4().hex,
         "urls": {
             "submit": reverse("annotation:assignment_submit", args=[assignment.public_id]),
@@ -772,9 +772,9 @@ def _report_form(data=None):
     options = []
     for language in _served_languages():
         own = autonym(language.code, language.name)
-        # In its own name first (what a speaker looks for), the English name after when it differs;
-        # listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
-        text = own if own == language.name else f"{own} — {language.name}"
+        # In its own name first (what a speaker looks for), then its name in the interface language when
+        # it differs; listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
+        text = own if own == language.display_name else f"{own} — {language.display_name}"
         options.append((language.tag, text, {"lang": language.bcp47, "dir": language.direction}))
     form.fields["language"].widget = LanguageSelect(options=options, placeholder=_("Choose your language"))
     form.fields["language"].help_text = ""

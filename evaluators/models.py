@@ -69,6 +69,13 @@ class Language(models.Model):
         return f"{base}-{self.region}" if self.region else base
 
     @property
+    def display_name(self) -> str:
+        """The name shown in pages: in the user's interface language (``evaluators.languages.display_name``)."""
+        from evaluators.languages import display_name
+
+        return display_name(self.code, self.script, self.region, fallback=self.name)
+
+    @property
     def bcp47(self) -> str:
         """The tag for HTML ``lang`` (``ur``, ``am``, ``uz-Cyrl``): the browser's font and voice choice."""
         from evaluators.languages import bcp47

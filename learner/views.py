@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from annotation.charts import Chart, Point, Series, epoch_ms, padded_range, png_response
 from annotation.models import ApprovedLabel, Project
+from evaluators.languages import display_name_for_tag
 from evaluators.models import Language, PoolMembership
 from evaluators.views import staff_required
 from learner import services
@@ -90,7 +91,8 @@ def allocation_rows(allocation) -> list[dict]:
         plan = plan if isinstance(plan, dict) else {"items": plan}
         reasons = [str(plan[key]) for key in ("reason", "why_strategy") if plan.get(key)]
         rows.append({
-            "language": tag, "items": _count(plan.get("items")) or 0, "strategy": plan.get("strategy", ""),
+            "language": display_name_for_tag(tag), "tag": tag, "items": _count(plan.get("items")) or 0,
+            "strategy": plan.get("strategy", ""),
             "n_scored": _count(plan.get("n_scored")), "picked": _count(plan.get("picked")),
             "reason": "; ".join(reasons),
         })
@@ -116,8 +118,9 @@ def _parity_panel(project, rows: list[dict]) -> dict:
             id=f"p{project.pk}-f1", kind="bar", x_axis="category", title=_("Champion macro-F1 per language"),
             y_label="macro-F1", y_min=0, y_max=1,
             series=[Series(_("champion macro-F1"), [
-                Point(r["language"].tag, r["f1"], f"v{r['champion'].pk}" if r["champion"] else "") for r in rows])],
-            notes={r["language"].tag: _("not trained yet") for r in rows if not r["trained"]},
+                Point(r["language"].display_name, r["f1"], f"v{r['champion'].pk}" if r["champion"] else "")
+                for r in rows])],
+            notes={r["language"].display_name: _("not trained yet") for r in rows if not r["trained"]},
         ))
     history = _version_history_series(rows)
     if history:
@@ -131,7 +134,8 @@ def _parity_panel(project, rows: list[dict]) -> dict:
         charts.append(Chart(
             id=f"p{project.pk}-labels", kind="bar", x_axis="category", title=_("Approved labels per language"),
             y_label=_("approved labels"), y_min=0, y_integer=True,
-            series=[Series(_("approved labels"), [Point(r["language"].tag, r["approved"]) for r in rows], color=2)],
+            series=[Series(_("approved labels"), [Point(r["language"].display_name, r["approved"])
+                                                    for r in rows], color=2)],
         ))
     return {
         "project": project, "rows": rows, "best": best, "worst": worst, "charts": charts,
@@ -145,7 +149,7 @@ def _version_history_series(rows: list[dict]) -> list[Series]:
     the candidates that were kept out as separate hollow markers, never joined to that line."""
     series = []
     for color, row in enumerate(rows):
-        tag = row["language"].tag
+        tag = row["language"].display_name  # the series are named in the interface language
         served = [v for v in row["history"] if v.status != ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
         kept_out = [v for v in row["history"] if v.status == ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
         if served:
