@@ -37,7 +37,8 @@ def decided_by(version: ModelVersion | None) -> list[dict]:
             for b, f in sorted(scores.items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1))]
     champion = competition.get("champion")
     if rows and champion:
-        rows.append({"backend": f"champion v{champion['version']} ({champion['backend']})",
+        rows.append({"backend": _("champion v%(version)s (%(backend)s)") % {"version": champion["version"],
+                                                                             "backend": champion["backend"]},
                      "macro_f1": champion.get("macro_f1"), "winner": False})
     return rows
 
