@@ -362,3 +362,19 @@ def test_python_messages_and_admin_labels_are_translatable(module):
     found = untranslated_python(module.read_text(encoding="utf-8"))
     assert found == [], (f"{module.relative_to(ROOT)}: user-visible strings outside gettext (wrap them and run "
                          f"`make messages`): {found}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("code", "action", "column"), [
+    ("fr", "Suspendre les membres sélectionnés", "Précision sur les contrôles"),  # the admin capitalises headings
+    ("ur", "منتخب ارکان کو معطل کریں", "کنٹرول درستی"),
+])
+def test_the_admin_speaks_the_interface_language(client, code, action, column):
+    from tests import factories as f
+
+    f.member(f.pool(f.ProjectFactory(slug="topics"), f.language("hau_Latn")), username="amina")
+    client.force_login(f.admin_user(username="root", is_staff=True))
+    client.cookies["django_language"] = code
+    html = client.get("/admin/evaluators/poolmembership/").content.decode()
+    assert action in html and column in html
+    assert "Suspend selected members" not in html and "Control accuracy" not in html
