@@ -183,12 +183,15 @@ FLAG_ACTIONS = {"dismiss": ItemFlag.Resolution.DISMISSED, "remove": ItemFlag.Res
                 "relabel": ItemFlag.Resolution.RELABELLED}
 
 
+@transaction.atomic
 def flag_resolve_or_repeat(
     *, item: Item, reviewer: AbstractBaseUser, action: str, label: str = "", comment: str = ""
 ) -> tuple[str, bool]:
     """``flag_resolve``, made safe to retry: when the item has no open flag left because the same action
     already settled them (the same label for a relabel), nothing changes and ``(resolution, True)``
-    comes back; anything else is refused as ``flag_resolve`` refuses it."""
+    comes back; anything else is refused as ``flag_resolve`` refuses it. The item row is locked first,
+    so two concurrent identical requests give one resolution and one repeat, never a refusal."""
+    Item.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).first()
     if action in FLAG_ACTIONS and not _open_flags().filter(item_id=item.pk).exists():
         settled = ItemFlag.objects.filter(item_id=item.pk, resolved_at__isnull=False)
         last = settled.order_by("-resolved_at", "-id").first()

@@ -554,8 +554,9 @@ def review_resolve(request, pk):
     action = request.POST.get("action", "approve")
     try:
         if action in ("dismiss", "remove", "relabel"):
-            resolution = review.flag_resolve(item=item, reviewer=request.user, action=action, label=label,
-                                             comment=comment)
+            # a double click (or a retry) of the same resolution is no error
+            resolution, _repeated = review.flag_resolve_or_repeat(item=item, reviewer=request.user, action=action,
+                                                                  label=label, comment=comment)
             message = {
                 ItemFlag.Resolution.DISMISSED: _("Item %(id)s: flag dismissed, the item stays in the pool."),
                 ItemFlag.Resolution.REMOVED: _("Item %(id)s removed from the pool."),

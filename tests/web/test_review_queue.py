@@ -219,3 +219,12 @@ def test_a_reviewer_group_member_without_a_pool_does_not_see_the_review_link(cli
     role_grant(user=user, role=REVIEWERS)
     client.force_login(user)
     assert reverse("annotation:review_queue") not in _nav_links(client)
+
+
+def test_resolving_a_flag_twice_from_the_queue_is_no_error(rc, project, hausa, evaluator):
+    item = flagged(project, hausa, evaluator)
+    url = reverse("annotation:review_resolve", args=[item.pk])
+    rc.post(url, {"action": "dismiss"})
+    again = rc.post(url, {"action": "dismiss"}, follow=True).content.decode()
+    assert "flag dismissed" in again and "no open flag" not in again
+    assert ItemFlag.objects.get(item=item).resolution == ItemFlag.Resolution.DISMISSED
