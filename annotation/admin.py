@@ -4,6 +4,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from annotation import services
 from annotation.capacity import capacity_report, capacity_warnings
@@ -34,7 +36,7 @@ class LabelInline(admin.TabularInline):
 def warn_about_capacity(modeladmin, request, project) -> None:
     """Saving k above what a language's evaluators can give is allowed, but never silently."""
     for line in capacity_warnings(project=project):
-        modeladmin.message_user(request, f"Capacity below overlap: {line}", messages.WARNING)
+        modeladmin.message_user(request, _("Capacity below overlap: %(line)s") % {"line": line}, messages.WARNING)
 
 
 @admin.register(Project)
@@ -53,26 +55,28 @@ class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     readonly_fields = ["capacity_by_language"]
     actions = ["aggregate", "record_agreement", "promote_controls"]
 
-    @admin.display(description="capacity / k per language")
+    @admin.display(description=gettext_lazy("capacity / k per language"))
     def capacity(self, obj):
         rows = capacity_report(project=obj)
         return format_html_join(
             ", ", '<span style="color:{}">{} {}/{}</span>',
-            (("#b00020" if not row.ok else "inherit", row.language.code, row.capacity, row.overlap) for row in rows),
+            (("#b00020" if not row.ok else "inherit", row.language.display_name, row.capacity, row.overlap)
+             for row in rows),
         ) or "—"
 
-    @admin.display(description="capacity")
+    @admin.display(description=gettext_lazy("capacity"))
     def capacity_by_language(self, obj):
         if obj is None or obj.pk is None:
             return "—"
         rows = capacity_report(project=obj)
         body = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((row.language.tag, row.capacity, row.overlap, row.effective_overlap, row.advice or "ok") for row in rows),
+            ((row.language.display_name, row.capacity, row.overlap, row.effective_overlap, row.advice or _("ok"))
+             for row in rows),
         )
         return format_html(
-            "<table><tr><th>language</th><th>capacity</th><th>k</th><th>aggregated with</th><th>status</th></tr>"
-            "{}</table>", body,
+            "<table><tr><th>{}</th><th>{}</th><th>k</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("language"), _("capacity"), _("aggregated with"), _("status"), body,
         )
 
     def save_model(self, request, obj, form, change):
@@ -85,19 +89,22 @@ class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
 
             transaction.on_commit(lambda: services._enqueue(aggregate, obj.pk))
 
-    @admin.action(description="Promote high-confidence approved items to controls (unanimous, evaluators above "
-                  "the accuracy floor)")
+    @admin.action(description=gettext_lazy("Promote high-confidence approved items to controls (unanimous, "
+                                           "evaluators above the accuracy floor)"))
     def promote_controls(self, request, queryset):
         promoted = sum(len(services.controls_promote(project=project, actor=request.user)) for project in queryset)
-        self.message_user(request, f"{promoted} approved item(s) promoted to control items.")
+        self.message_user(request, ngettext("%(n)d approved item promoted to a control item.",
+                                            "%(n)d approved items promoted to control items.", promoted)
+                          % {"n": promoted})
 
-    @admin.action(description="Aggregate items that have their k annotations")
+    @admin.action(description=gettext_lazy("Aggregate items that have their k annotations"))
     def aggregate(self, request, queryset):
         projects = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT)
         decided = sum(services.aggregation_batch_run(project=project) for project in projects)
-        self.message_user(request, f"{decided} item(s) aggregated.")
+        self.message_user(request, ngettext("%(n)d item aggregated.", "%(n)d items aggregated.", decided)
+                          % {"n": decided})
 
-    @admin.action(description="Record agreement snapshots now")
+    @admin.action(description=gettext_lazy("Record agreement snapshots now"))
     def record_agreement(self, request, queryset):
         count = 0
         for project in access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT):
@@ -106,7 +113,8 @@ class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
                 count += 1
             services.agreement_snapshot_record(project=project)
             count += 1
-        self.message_user(request, f"{count} snapshot(s) recorded.")
+        self.message_user(request, ngettext("%(n)d snapshot recorded.", "%(n)d snapshots recorded.", count)
+                          % {"n": count})
 
 
 @admin.register(Item)
@@ -150,7 +158,7 @@ class ItemFlagAdmin(admin.ModelAdmin):
 @admin.register(ApprovedLabel)
 class ApprovedLabelAdmin(admin.ModelAdmin):
     list_display = ["item", "label", "method", "confidence_rounded", "approved_by", "approved_at"]
-    confidence_rounded = admin_metric("confidence")
+    confidence_rounded = admin_metric("confidence", gettext_lazy("confidence"))
     list_filter = ["method"]
     raw_id_fields = ["item"]
 
@@ -193,9 +201,9 @@ class AnnotationDiscardAdmin(admin.ModelAdmin):
 class AgreementSnapshotAdmin(admin.ModelAdmin):
     list_display = ["project", "language", "level", "trigger", "alpha_rounded", "fleiss_rounded", "cohen_rounded",
                     "n_items", "created_at"]
-    alpha_rounded = admin_metric("krippendorff_alpha", "Krippendorff's α")
-    fleiss_rounded = admin_metric("fleiss_kappa", "Fleiss' κ")
-    cohen_rounded = admin_metric("cohen_kappa_mean", "mean Cohen's κ")
+    alpha_rounded = admin_metric("krippendorff_alpha", gettext_lazy("Krippendorff's α"))
+    fleiss_rounded = admin_metric("fleiss_kappa", gettext_lazy("Fleiss' κ"))
+    cohen_rounded = admin_metric("cohen_kappa_mean", gettext_lazy("mean Cohen's κ"))
     list_filter = ["project", "language", "trigger"]
 
 
@@ -217,7 +225,8 @@ class ReportAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def _each(self, request, queryset, call, past: str) -> None:
+    def _each(self, request, queryset, call, done_message) -> None:
+        """Run ``call`` on each report the user triages; ``done_message(n)`` says what became of them."""
         done, failed = 0, []
         for report in access.admin_permitted(self, request, queryset, access.TRIAGE_REPORT):
             try:
@@ -226,30 +235,33 @@ class ReportAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
             except ValidationError as exc:
                 failed.append(f"{report.reference[:8]}…: {'; '.join(exc.messages)}")
         if done:
-            self.message_user(request, f"{past} {done} {'report' if done == 1 else 'reports'}.")
+            self.message_user(request, done_message(done))
         for message in failed:
             self.message_user(request, message, level=messages.WARNING)
 
-    @admin.action(description="Accept: queue as a high-priority item of the language's project")
+    @admin.action(description=gettext_lazy("Accept: queue as a high-priority item of the language's project"))
     def accept(self, request, queryset):
-        self._each(request, queryset, lambda r: services.report_accept(report=r, actor=request.user), "Accepted")
+        self._each(request, queryset, lambda r: services.report_accept(report=r, actor=request.user),
+                   lambda n: ngettext("Accepted %(n)d report.", "Accepted %(n)d reports.", n) % {"n": n})
 
-    @admin.action(description="Reject (reason: not a model problem)")
+    @admin.action(description=gettext_lazy("Reject (reason: not a model problem)"))
     def reject(self, request, queryset):
         self._each(request, queryset, lambda r: services.report_reject(
-            report=r, reason="Rejected in triage: not a model problem we can fix.", actor=request.user
-        ), "Rejected")
+            report=r, reason=_("Rejected in triage: not a model problem we can fix."), actor=request.user
+        ), lambda n: ngettext("Rejected %(n)d report.", "Rejected %(n)d reports.", n) % {"n": n})
 
-    @admin.action(description="Mark as duplicates of the oldest selected report")
+    @admin.action(description=gettext_lazy("Mark as duplicates of the oldest selected report"))
     def mark_duplicate(self, request, queryset):
         reports = list(queryset.order_by("created_at", "id"))
         if len(reports) < 2:
-            self.message_user(request, "Select the original and its duplicates.", level=messages.WARNING)
+            self.message_user(request, _("Select the original and its duplicates."), level=messages.WARNING)
             return
         original = reports[0]
         self._each(request, queryset.exclude(pk=original.pk),
                    lambda r: services.report_mark_duplicate(report=r, of=original, actor=request.user),
-                   f"Marked as duplicates of {original.reference[:8]}…:")
+                   lambda n: ngettext("Marked %(n)d report as a duplicate of %(original)s….",
+                                      "Marked %(n)d reports as duplicates of %(original)s….", n)
+                   % {"n": n, "original": original.reference[:8]})
 
 
 @admin.register(Label)
@@ -283,12 +295,12 @@ class MembershipWithAnnotationsAdmin(evaluators_admin.PoolMembershipAdmin):
 
         return consensus_agreement(user=obj.user, project=obj.pool.project, language=obj.pool.language)
 
-    @admin.display(description="discard annotations")
+    @admin.display(description=gettext_lazy("discard annotations"))
     def discard_link(self, obj):
         url = reverse("admin:evaluators_poolmembership_discard", args=[obj.pk])
         return format_html(
-            '<a href="{}">Discard this member\'s annotations since a date…</a> (they leave aggregation; approved '
-            "labels that relied on them are re-opened; logged)", url,
+            '<a href="{}">{}</a> {}', url, _("Discard this member's annotations since a date…"),
+            _("(they leave aggregation; approved labels that relied on them are re-opened; logged)"),
         )
 
     def get_urls(self):
@@ -310,17 +322,20 @@ class MembershipWithAnnotationsAdmin(evaluators_admin.PoolMembershipAdmin):
             except ValidationError as exc:
                 form.add_error(None, "; ".join(exc.messages))
             else:
-                self.message_user(request, f"{discard.n_annotations} annotation(s) discarded, {discard.n_reopened} "
-                                  "item(s) re-opened.", messages.SUCCESS)
+                self.message_user(request, _("%(annotations)s discarded, %(items)s re-opened.") % {
+                    "annotations": ngettext("%(n)d annotation", "%(n)d annotations", discard.n_annotations)
+                    % {"n": discard.n_annotations},
+                    "items": ngettext("%(n)d item", "%(n)d items", discard.n_reopened) % {"n": discard.n_reopened},
+                }, messages.SUCCESS)
                 return redirect("admin:evaluators_poolmembership_change", membership.pk)
         total = Annotation.objects.counted().filter(
             evaluator=membership.user, item__project=membership.pool.project, item__language=membership.pool.language
         ).count()
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "membership": membership,
-            "form": form, "total": total, "since_count_hint": "choose the date the problem began.",
+            "form": form, "total": total, "since_count_hint": _("choose the date the problem began."),
             "past": AnnotationDiscard.objects.filter(membership=membership).select_related("actor"),
-            "title": f"Discard annotations of {membership.user}",
+            "title": _("Discard annotations of %(user)s") % {"user": membership.user},
         }
         return TemplateResponse(request, "admin/evaluators/poolmembership/discard.html", context)
 

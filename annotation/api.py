@@ -32,7 +32,11 @@ from annotation.serializers import (
     AnnotationUpdateSerializer,
     ApprovedLabelSerializer,
     AssignmentSerializer,
+    BulkApproveResultSerializer,
+    BulkApproveSerializer,
     ExportQuerySerializer,
+    FlagResolutionSerializer,
+    FlagResolveSerializer,
     FlagSerializer,
     ImportErrorSerializer,
     ImportResultSerializer,
@@ -332,10 +336,12 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The adjudication queue (staff): items waiting for review, with every vote; approve or override."""
+    """The adjudication queue (staff): items waiting for review, with every vote; approve or override,
+    settle an item's flags, approve several proposed labels at once."""
 
     serializer_class = ReviewItemSerializer
-    access_rules = {"*": access.REVIEW_ITEM}  # and the queryset holds only the languages they review
+    # and the queryset holds only the project × languages they review: another one is a 404
+    access_rules = {"*": access.REVIEW_ITEM, "resolve_flag": access.REVIEW_ITEM, "bulk_approve": access.REVIEW_ITEM}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -367,6 +373,48 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except DjangoValidationError as exc:
             raise _drf_errors(exc) from exc
         return Response(ApprovedLabelSerializer(approved).data)
+
+    @extend_schema(
+        request=FlagResolveSerializer, responses={200: FlagResolutionSerializer},
+        summary="Resolve an item's flags: dismiss, remove from the pool, or relabel",
+        description="Settle every open flag of the item (the review queue's Flagged tab). `dismiss` keeps the "
+        "item in the pool as it is, `remove` takes it out (never served again, active leases ended), `relabel` "
+        "approves `label` as a reviewer's override. Repeating the same action is a 200 with `repeated: true` "
+        "and changes nothing; an item without an open flag is otherwise a 400.")
+    @action(detail=True, methods=["post"], url_path="resolve-flag")
+    def resolve_flag(self, request, pk=None):
+        from annotation import review
+
+        item = get_object_or_404(selectors.flaggable_items(user=request.user), pk=pk)
+        payload = FlagResolveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            resolution, repeated = review.flag_resolve_or_repeat(item=item, reviewer=request.user,
+                                                                 **payload.validated_data)
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response({"item": item.pk, "resolution": resolution, "repeated": repeated})
+
+    @extend_schema(
+        request=BulkApproveSerializer, responses={200: BulkApproveResultSerializer},
+        summary="Approve the proposed label of several items at once",
+        description="Each item is approved in its own transaction: a tie (no proposed label) is refused with its "
+        "reason while the others go through. Items already approved are left as they are (a repeated request "
+        "changes nothing); ids of items outside the caller's project × languages are listed in `not_found` "
+        "and left untouched.")
+    @action(detail=False, methods=["post"], url_path="bulk-approve")
+    def bulk_approve(self, request):
+        from annotation import review
+
+        payload = BulkApproveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = review.review_bulk_approve(item_ids=payload.validated_data["items"], reviewer=request.user,
+                                            comment=payload.validated_data["comment"])
+        return Response(BulkApproveResultSerializer({
+            "approved": result.approved, "already_approved": result.already_approved,
+            "refused": [{"item": pk, "reason": why} for pk, why in result.refused.items()],
+            "not_found": result.not_found,
+        }).data)
 
     @extend_schema(responses={200: LabelHistorySerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -88,7 +88,7 @@ class LanguageCapacity:
         if self.ok:
             return ""
         missing = self.overlap - self.capacity
-        language = self.language.name
+        language = self.language.display_name
         steps = [ngettext("invite and qualify %(n)s more %(language)s evaluator",
                           "invite and qualify %(n)s more %(language)s evaluators", missing)
                  % {"n": missing, "language": language}]

@@ -33,7 +33,7 @@ class Project(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     description = models.TextField(blank=True)
     schema_type = models.CharField(max_length=16, choices=SchemaType.choices, default=SchemaType.NOMINAL)
-    overlap = models.PositiveSmallIntegerField(default=3, help_text="Distinct evaluators per item (k)")
+    overlap = models.PositiveSmallIntegerField(default=3, help_text=_("Distinct evaluators per item (k)"))
     aggregation = models.CharField(max_length=16, choices=Aggregation.choices, default=Aggregation.MAJORITY)
     class AutoApprove(models.TextChoices):
         MAJORITY = "majority", _("any strict majority")
@@ -43,32 +43,32 @@ class Project(models.Model):
     auto_approve = models.CharField(max_length=16, choices=AutoApprove.choices, default=AutoApprove.MAJORITY)
     auto_approve_accurate_only = models.BooleanField(
         default=False,
-        help_text="Auto-approve only when every evaluator of the item is at or above the pool's accuracy floor "
-        "on control items",
+        help_text=_("Auto-approve only when every evaluator of the item is at or above the pool's accuracy floor "
+        "on control items"),
     )
     min_confidence = models.FloatField(
-        default=0.0, help_text="Aggregated labels below this confidence go to adjudication (0 = never)"
+        default=0.0, help_text=_("Aggregated labels below this confidence go to adjudication (0 = never)")
     )
     lease_minutes = models.PositiveIntegerField(default=30)
     show_suggestions = models.BooleanField(
         default=False,
-        help_text="Show evaluators and reviewers the champion model's top label and its confidence. Off by default: "
-        "a suggestion anchors judgements. What was shown is recorded on each annotation",
+        help_text=_("Show evaluators and reviewers the champion model's top label and its confidence. Off by default: "
+        "a suggestion anchors judgements. What was shown is recorded on each annotation"),
     )
     aggregate_when_short = models.BooleanField(
         default=False,
-        help_text="When a language has fewer active qualified evaluators than its overlap k, aggregate each item "
-        "with the labels it can get (at least 'fewest labels when short') instead of waiting for k",
+        help_text=_("When a language has fewer active qualified evaluators than its overlap k, aggregate each item "
+        "with the labels it can get (at least 'fewest labels when short') instead of waiting for k"),
     )
     short_min_labels = models.PositiveSmallIntegerField(
         default=2,
-        help_text="Fewest labels an item is aggregated with when a language is short of evaluators: 2 or more "
-        "(majority of those), or 1, which sends every such item to a reviewer",
+        help_text=_("Fewest labels an item is aggregated with when a language is short of evaluators: 2 or more "
+        "(majority of those), or 1, which sends every such item to a reviewer"),
     )
     languages = models.ManyToManyField("evaluators.Language", related_name="projects", blank=True)
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="managed_projects",
-        help_text="Project managers (with the 'project managers' group): import, export, train, promote, publish",
+        help_text=_("Project managers (with the 'project managers' group): import, export, train, promote, publish"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,7 +124,7 @@ class Item(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     public_id = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False,
-        help_text="What evaluators see instead of the row id: random, so it tells nothing about order or controls",
+        help_text=_("What evaluators see instead of the row id: random, so it tells nothing about order or controls"),
     )
     language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="items")
     text = models.TextField()
@@ -133,11 +133,11 @@ class Item(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.IMPORT)
     split = models.CharField(max_length=8, choices=Split.choices, default=Split.POOL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    priority = models.FloatField(default=0.0, help_text="Higher is served first (learner score, reports)")
+    priority = models.FloatField(default=0.0, help_text=_("Higher is served first (learner score, reports)"))
     reference_label = models.CharField(
-        max_length=100, blank=True, help_text="Known answer: gold control items and held-out evaluation only"
+        max_length=100, blank=True, help_text=_("Known answer: gold control items and held-out evaluation only")
     )
-    is_control = models.BooleanField(default=False, help_text="Gold control item mixed into regular work")
+    is_control = models.BooleanField(default=False, help_text=_("Gold control item mixed into regular work"))
     prelabel = models.CharField(max_length=100, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     annotation_count = models.PositiveSmallIntegerField(default=0)
@@ -149,7 +149,7 @@ class Item(models.Model):
     # The champion's prediction, cached per item (annotation.suggestions): valid for that model version only.
     suggestion_label = models.CharField(max_length=100, blank=True)
     suggestion_confidence = models.FloatField(null=True, blank=True)
-    suggestion_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
+    suggestion_version = models.PositiveIntegerField(null=True, blank=True, help_text=_("learner ModelVersion id"))
     review_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -187,7 +187,7 @@ class Assignment(models.Model):
 
     public_id = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False,
-        help_text="What the evaluator sees instead of the row id (random, not sequential)",
+        help_text=_("What the evaluator sees instead of the row id (random, not sequential)"),
     )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
@@ -220,9 +220,9 @@ class ItemFlag(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="flags")
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_flags")
     class Resolution(models.TextChoices):
-        DISMISSED = "dismissed", "dismissed (the item stays in the pool)"
-        REMOVED = "removed", "item removed from the pool"
-        RELABELLED = "relabelled", "labelled by the reviewer"
+        DISMISSED = "dismissed", _("dismissed (the item stays in the pool)")
+        REMOVED = "removed", _("item removed from the pool")
+        RELABELLED = "relabelled", _("labelled by the reviewer")
 
     reason = models.CharField(max_length=16, choices=Reason.choices)
     comment = models.TextField(blank=True)
@@ -259,16 +259,18 @@ class Annotation(models.Model):
     )
     idempotency_key = models.CharField(max_length=64)
     payload_hash = models.CharField(
-        max_length=64, blank=True, help_text="Hash of the first request's payload: a reused key with another is a 409"
+        max_length=64, blank=True,
+        help_text=_("Hash of the first request's payload: a reused key with another is a 409"),
     )
     time_spent_ms = models.PositiveIntegerField(default=0)
     # The model suggestion the evaluator saw when labelling (empty: none shown).
     suggestion_shown_label = models.CharField(max_length=100, blank=True)
     suggestion_shown_confidence = models.FloatField(null=True, blank=True)
-    suggestion_shown_version = models.PositiveIntegerField(null=True, blank=True, help_text="learner ModelVersion id")
+    suggestion_shown_version = models.PositiveIntegerField(null=True, blank=True,
+                                                           help_text=_("learner ModelVersion id"))
     discarded_at = models.DateTimeField(
         null=True, blank=True, db_index=True,
-        help_text="Set when an admin discarded the evaluator's annotations: kept, but out of aggregation",
+        help_text=_("Set when an admin discarded the evaluator's annotations: kept, but out of aggregation"),
     )
     discard = models.ForeignKey(
         "annotation.AnnotationDiscard", null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
@@ -331,7 +333,7 @@ class ApprovedLabelHistory(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "approved label history"
+        verbose_name_plural = _("approved label history")
 
     def __str__(self) -> str:
         return f"item {self.item_id}: {self.action} {self.label}"
@@ -347,12 +349,12 @@ class AnnotationDiscard(models.Model):
     membership = models.ForeignKey(
         "evaluators.PoolMembership", on_delete=models.PROTECT, related_name="annotation_discards"
     )
-    since = models.DateTimeField(help_text="Annotations created at or after this moment are discarded")
+    since = models.DateTimeField(help_text=_("Annotations created at or after this moment are discarded"))
     reason = models.TextField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     n_annotations = models.PositiveIntegerField(default=0)
-    n_reopened = models.PositiveIntegerField(default=0, help_text="Approved or adjudicated items re-opened")
+    n_reopened = models.PositiveIntegerField(default=0, help_text=_("Approved or adjudicated items re-opened"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -366,7 +368,7 @@ class AgreementSnapshot(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_snapshots")
     language = models.ForeignKey(
         "evaluators.Language", null=True, blank=True, on_delete=models.CASCADE,
-        help_text="Empty for the whole project",
+        help_text=_("Empty for the whole project"),
     )
     level = models.CharField(max_length=16, default="nominal")
     krippendorff_alpha = models.FloatField(null=True)
@@ -376,8 +378,8 @@ class AgreementSnapshot(models.Model):
     n_items = models.PositiveIntegerField(default=0)
     n_annotators = models.PositiveIntegerField(default=0)
     n_ratings = models.PositiveIntegerField(default=0)
-    trigger = models.CharField(max_length=16, default="manual", help_text="aggregation or manual")
-    counts = models.JSONField(default=dict, blank=True, help_text="Label counts and annotations behind the numbers")
+    trigger = models.CharField(max_length=16, default="manual", help_text=_("aggregation or manual"))
+    counts = models.JSONField(default=dict, blank=True, help_text=_("Label counts and annotations behind the numbers"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -412,7 +414,7 @@ class Report(models.Model):
     suggested_correction = models.TextField(blank=True)
     contact = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
-    resolution = models.TextField(blank=True, help_text="Why it was rejected, or a note shown to the reporter")
+    resolution = models.TextField(blank=True, help_text=_("Why it was rejected, or a note shown to the reporter"))
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     triaged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

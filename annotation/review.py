@@ -31,6 +31,7 @@ from annotation.models import (
 # beginnings of those sentences (annotation.services._aggregate_items), "flagged" is the Flagged tab.
 REASONS = {"tie": "tie", "low_confidence": "low confidence", "single_label": "a single label", "flagged": None}
 QUEUE_SIZE = 50
+BULK_LIMIT = QUEUE_SIZE * 4  # items one bulk approval takes (a page of the queue is QUEUE_SIZE)
 
 
 def reason_choices() -> list[tuple[str, str]]:
@@ -178,6 +179,28 @@ def flag_resolve(
     return resolution
 
 
+FLAG_ACTIONS = {"dismiss": ItemFlag.Resolution.DISMISSED, "remove": ItemFlag.Resolution.REMOVED,
+                "relabel": ItemFlag.Resolution.RELABELLED}
+
+
+@transaction.atomic
+def flag_resolve_or_repeat(
+    *, item: Item, reviewer: AbstractBaseUser, action: str, label: str = "", comment: str = ""
+) -> tuple[str, bool]:
+    """``flag_resolve``, made safe to retry: when the item has no open flag left because the same action
+    already settled them (the same label for a relabel), nothing changes and ``(resolution, True)``
+    comes back; anything else is refused as ``flag_resolve`` refuses it. The item row is locked first,
+    so two concurrent identical requests give one resolution and one repeat, never a refusal."""
+    Item.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True).first()
+    if action in FLAG_ACTIONS and not _open_flags().filter(item_id=item.pk).exists():
+        settled = ItemFlag.objects.filter(item_id=item.pk, resolved_at__isnull=False)
+        last = settled.order_by("-resolved_at", "-id").first()
+        same_label = action != "relabel" or ApprovedLabel.objects.filter(item_id=item.pk, label=label).exists()
+        if last is not None and last.resolution == FLAG_ACTIONS[action] and same_label:
+            return last.resolution, True
+    return flag_resolve(item=item, reviewer=reviewer, action=action, label=label, comment=comment), False
+
+
 def _end_leases(item: Item, *, reason: str) -> None:
     for lease in Assignment.objects.select_for_update().filter(item=item, status=Assignment.Status.ACTIVE):
         services._release(lease, status=Assignment.Status.RELEASED, reason=reason)
@@ -187,6 +210,10 @@ def _end_leases(item: Item, *, reason: str) -> None:
 class BulkResult:
     approved: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
+    # Already approved before this call (a repeated request): left as they are.
+    already_approved: list[int] = field(default_factory=list)
+    # Ids that name no item this reviewer reviews (another language or project, or none at all): untouched.
+    not_found: list[int] = field(default_factory=list)
 
 
 def review_bulk_approve(*, item_ids: list[int], reviewer: AbstractBaseUser, comment: str = "") -> BulkResult:
@@ -195,8 +222,14 @@ def review_bulk_approve(*, item_ids: list[int], reviewer: AbstractBaseUser, comm
     result = BulkResult()
     from parity import access
 
-    allowed = Item.objects.filter(access.reviewed_scope(reviewer), pk__in=item_ids[:QUEUE_SIZE * 4])
-    for item in allowed.order_by("id"):
+    wanted = list(dict.fromkeys(item_ids))[:BULK_LIMIT]
+    allowed = list(Item.objects.filter(access.reviewed_scope(reviewer), pk__in=wanted).order_by("id"))
+    found = {item.pk for item in allowed}
+    result.not_found = [pk for pk in wanted if pk not in found]
+    for item in allowed:
+        if item.status == Item.Status.APPROVED:
+            result.already_approved.append(item.pk)
+            continue
         try:
             services.review_approve(item=item, reviewer=reviewer, comment=comment)
         except ValidationError as exc:

@@ -50,6 +50,12 @@ def reviewable_items(*, user: AbstractBaseUser) -> QuerySet[Item]:
     return items.select_related("project", "language")
 
 
+def flaggable_items(*, user: AbstractBaseUser) -> QuerySet[Item]:
+    """Items whose flags a reviewer may settle: any item of the project × languages they review (a flag
+    can come while the item is still open)."""
+    return Item.objects.filter(access.reviewed_scope(user)).select_related("project", "language")
+
+
 def agreement_series(*, project: Project, language=None, whole_project: bool = False) -> QuerySet[AgreementSnapshot]:
     """Snapshots of one project × language (or of the whole project), oldest first, for charts."""
     snapshots = AgreementSnapshot.objects.filter(project=project).select_related("language")

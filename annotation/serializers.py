@@ -157,6 +157,51 @@ class OverrideSerializer(ReviewSerializer):
     label = serializers.CharField(max_length=100)
 
 
+class FlagResolveSerializer(ReviewSerializer):
+    action = serializers.ChoiceField(
+        choices=["dismiss", "remove", "relabel"],
+        help_text="dismiss: the item stays in the pool as it is; remove: it leaves the pool; relabel: the "
+        "reviewer's label is approved")
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                  help_text="the label to approve (relabel only)")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs):
+        if attrs["action"] == "relabel" and not attrs.get("label"):
+            raise serializers.ValidationError({"label": "relabel needs the label to approve"})
+        if attrs["action"] != "relabel" and attrs.get("label"):
+            raise serializers.ValidationError({"label": f"only relabel takes a label, not {attrs['action']}"})
+        return attrs
+
+
+class FlagResolutionSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    resolution = serializers.ChoiceField(choices=ItemFlag.Resolution.choices)
+    repeated = serializers.BooleanField(help_text="true: the same action had already settled the flags; "
+                                        "nothing changed")
+
+
+class BulkApproveSerializer(ReviewSerializer):
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=200,
+                                  help_text="ids of the items whose proposed label to approve (at most 200)")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class BulkRefusalSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class BulkApproveResultSerializer(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.IntegerField(), help_text="approved by this request")
+    already_approved = serializers.ListField(child=serializers.IntegerField(),
+                                             help_text="approved before (a repeated request): left as they are")
+    refused = BulkRefusalSerializer(many=True, help_text="waiting items this request could not approve (a tie "
+                                    "has no proposed label: override it), with the reason")
+    not_found = serializers.ListField(child=serializers.IntegerField(),
+                                      help_text="ids naming no item this reviewer reviews: nothing was done")
+
+
 class LabelHistorySerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None)
 

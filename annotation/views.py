@@ -172,7 +172,7 @@ def _assignment_data(assignment: Assignment, editing: Annotation | None = None, 
         "project": item.project.slug,
         "text": item.text,
         "language": {"tag": item.language.tag, "code": item.language.code, "lang": item.language.bcp47,
-                     "name": item.language.name, "direction": item.language.direction},
+                     "name": item.language.display_name, "direction": item.language.direction},
         "idempotency_key": uuid.uuid4().hex,
         "urls": {
             "submit": reverse("annotation:assignment_submit", args=[assignment.public_id]),
@@ -554,8 +554,9 @@ def review_resolve(request, pk):
     action = request.POST.get("action", "approve")
     try:
         if action in ("dismiss", "remove", "relabel"):
-            resolution = review.flag_resolve(item=item, reviewer=request.user, action=action, label=label,
-                                             comment=comment)
+            # a double click (or a retry) of the same resolution is no error
+            resolution, _repeated = review.flag_resolve_or_repeat(item=item, reviewer=request.user, action=action,
+                                                                  label=label, comment=comment)
             message = {
                 ItemFlag.Resolution.DISMISSED: _("Item %(id)s: flag dismissed, the item stays in the pool."),
                 ItemFlag.Resolution.REMOVED: _("Item %(id)s removed from the pool."),
@@ -594,6 +595,10 @@ def review_bulk_approve(request):
         messages.success(request, ngettext(
             "%(n)d item approved with its proposed label.", "%(n)d items approved with their proposed labels.",
             len(result.approved)) % {"n": len(result.approved)})
+    if result.already_approved:
+        messages.info(request, ngettext(
+            "%(n)d item was already approved: left as it is.", "%(n)d items were already approved: left as they are.",
+            len(result.already_approved)) % {"n": len(result.already_approved)})
     for pk, why in result.refused.items():
         messages.error(request, _("Item %(id)s not approved: %(why)s") % {"id": pk, "why": why})
     return _back_to_queue(request)
@@ -768,9 +773,9 @@ def _report_form(data=None):
     options = []
     for language in _served_languages():
         own = autonym(language.code, language.name)
-        # In its own name first (what a speaker looks for), the English name after when it differs;
-        # listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
-        text = own if own == language.name else f"{own} — {language.name}"
+        # In its own name first (what a speaker looks for), then its name in the interface language when
+        # it differs; listed in English-name order, since no one script's alphabet orders አማርኛ, Hausa and اردو.
+        text = own if own == language.display_name else f"{own} — {language.display_name}"
         options.append((language.tag, text, {"lang": language.bcp47, "dir": language.direction}))
     form.fields["language"].widget = LanguageSelect(options=options, placeholder=_("Choose your language"))
     form.fields["language"].help_text = ""

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from evaluators import selectors, services
 from evaluators.models import (
@@ -86,20 +88,20 @@ class MembershipInline(ReadOnlyInline):
     fields = ["user", "state", "control_accuracy", "last_calibration", "updated_at", "manage"]
     show_change_link = True
 
-    @admin.display(description="control accuracy")
+    @admin.display(description=gettext_lazy("control accuracy"))
     def control_accuracy(self, obj):
         stats = selectors.control_accuracy(membership=obj)
         return f"{_pct(stats.accuracy)} ({stats.correct}/{stats.total})"
 
-    @admin.display(description="last calibration")
+    @admin.display(description=gettext_lazy("last calibration"))
     def last_calibration(self, obj):
         attempt = obj.calibration_attempts.exclude(status="in_progress").order_by("-submitted_at").first()
-        return f"{_pct(attempt.accuracy)} ({attempt.status})" if attempt else "—"
+        return f"{_pct(attempt.accuracy)} ({attempt.get_status_display()})" if attempt else "—"
 
     @admin.display(description="")
     def manage(self, obj):
         url = reverse("admin:evaluators_poolmembership_change", args=[obj.pk])
-        return format_html('<a href="{}">suspend / reinstate / remove…</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("suspend / reinstate / remove…"))
 
 
 @admin.register(Pool)
@@ -122,31 +124,35 @@ class PoolAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     inlines = [MembershipInline]
     fieldsets = [
         (None, {"fields": ["project", "language", "dialect", "overlap", "admins"],
-                "description": "Overlap: distinct evaluators per item (k) in this language; empty uses the "
-                "project's. Saving a k above the language's capacity (active qualified evaluators who "
-                "acknowledged the guideline) shows a warning; the console lists capacity per language."}),
-        ("Calibration (gold bank)", {
+                "description": gettext_lazy(
+                    "Overlap: distinct evaluators per item (k) in this language; empty uses the project's. Saving "
+                    "a k above the language's capacity (active qualified evaluators who acknowledged the "
+                    "guideline) shows a warning; the console lists capacity per language.")}),
+        (gettext_lazy("Calibration (gold bank)"), {
             "fields": ["pass_mark", "max_attempts", "retry_cooldown_hours"],
-            "description": "Each calibration round is a gold bank: an attempt draws the round's 'items per "
-            "attempt' gold items, never one the evaluator saw before, and its feedback covers only those "
-            "retired items. A retry the bank cannot serve with unseen items is refused and you are asked to "
-            "add gold (Calibration rounds)."}),
-        ("Control items", {
+            "description": gettext_lazy(
+                "Each calibration round is a gold bank: an attempt draws the round's 'items per attempt' gold "
+                "items, never one the evaluator saw before, and its feedback covers only those retired items. A "
+                "retry the bank cannot serve with unseen items is refused and you are asked to add gold "
+                "(Calibration rounds).")}),
+        (gettext_lazy("Control items"), {
             "fields": ["control_rate", "control_window", "control_min_answers", "accuracy_floor",
                        "control_report_every", "gold_max_exposure"],
-            "description": "Control rate: share of assignments replaced by a gold control item, at random "
-            "positions, indistinguishable from regular work. Members under the accuracy floor (rolling window, "
-            "after the minimum number of answers) are suspended; members see their own accuracy only per "
-            "completed block. Retirement: a control is served to at most 'gold max exposure' evaluators. Add "
-            "controls with the project action 'Promote high-confidence approved items to controls'."}),
+            "description": gettext_lazy(
+                "Control rate: share of assignments replaced by a gold control item, at random positions, "
+                "indistinguishable from regular work. Members under the accuracy floor (rolling window, after the "
+                "minimum number of answers) are suspended; members see their own accuracy only per completed "
+                "block. Retirement: a control is served to at most 'gold max exposure' evaluators. Add controls "
+                "with the project action 'Promote high-confidence approved items to controls'.")}),
     ]
 
-    @admin.display(description="members")
+    @admin.display(description=gettext_lazy("members"))
     def member_counts(self, obj):
         counts = {}
         for state in obj.memberships.values_list("state", flat=True):
             counts[state] = counts.get(state, 0) + 1
-        return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "—"
+        names = dict(PoolMembership.State.choices)
+        return ", ".join(f"{n} {names.get(s, s)}" for s, n in sorted(counts.items())) or "—"
 
 
 class MembershipEventInline(ReadOnlyInline):
@@ -157,29 +163,33 @@ class MembershipEventInline(ReadOnlyInline):
 class CalibrationAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
     fields = ["round", "number", "status", "accuracy_rounded", "kappa_rounded", "started_at", "submitted_at"]
-    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy", gettext_lazy("accuracy")), admin_metric("kappa", "κ")
     show_change_link = True
 
 
 class DiscardForm(forms.Form):
     since = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Annotations created at or after this moment (server time zone) are discarded",
+        label=gettext_lazy("Since"),
+        help_text=gettext_lazy("Annotations created at or after this moment (server time zone) are discarded"),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept in the log")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=gettext_lazy("Reason"),
+                             help_text=gettext_lazy("Kept in the log"))
 
 
 class InviteForm(forms.ModelForm):
-    reason = forms.CharField(required=False, initial="invited from the console")
+    reason = forms.CharField(required=False, initial=gettext_lazy("invited from the console"),
+                             label=gettext_lazy("Reason"))
 
     class Meta:
         model = PoolMembership
         fields = ["pool", "user"]
 
 
-def _transition_action(service, verb: str, past: str, *, needs_reason: bool):
-    """An admin action named by its imperative ("Suspend selected members") whose message says what
-    happened ("Suspended 2 members.")."""
+def _transition_action(service, name: str, description, done_message, logged, *, needs_reason: bool):
+    """An admin action named by its imperative (``description``: "Suspend selected members") whose
+    message says what happened (``done_message(n)``: "Suspended 2 members."); ``logged`` is the reason
+    kept in the membership's history."""
 
     def action(modeladmin, request, queryset):
         done = 0
@@ -187,18 +197,18 @@ def _transition_action(service, verb: str, past: str, *, needs_reason: bool):
                                                  access.MANAGE_POOL):
             kwargs = {"membership": membership, "actor": request.user}
             if needs_reason:
-                kwargs["reason"] = f"{past} by {request.user} from the console"
+                kwargs["reason"] = f"{logged} by {request.user} from the console"  # the log stays in English
             try:
                 service(**kwargs)
                 done += 1
             except ValidationError as exc:
-                modeladmin.message_user(request, f"{membership.user}: {'; '.join(exc.messages)}", messages.ERROR)
+                modeladmin.message_user(request, _("%(user)s: %(problem)s") % {
+                    "user": membership.user, "problem": "; ".join(exc.messages)}, messages.ERROR)
         if done:
-            noun = "member" if done == 1 else "members"
-            modeladmin.message_user(request, f"{past.capitalize()} {done} {noun}.", messages.SUCCESS)
+            modeladmin.message_user(request, done_message(done), messages.SUCCESS)
 
-    action.__name__ = f"membership_{past}"
-    return admin.action(description=f"{verb.capitalize()} selected members", permissions=["change"])(action)
+    action.__name__ = f"membership_{name}"
+    return admin.action(description=description, permissions=["change"])(action)
 
 
 @admin.register(PoolMembership)
@@ -216,9 +226,18 @@ class PoolMembershipAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     # Read-only fields the annotation app's subclass adds (annotation.admin: discard, consensus).
     detail_extra: list[str] = []
     actions = [
-        _transition_action(services.membership_suspend, "suspend", "suspended", needs_reason=True),
-        _transition_action(services.membership_reinstate, "reinstate", "reinstated", needs_reason=False),
-        _transition_action(services.membership_remove, "remove", "removed", needs_reason=True),
+        _transition_action(
+            services.membership_suspend, "suspended", gettext_lazy("Suspend selected members"),
+            lambda n: ngettext("Suspended %(n)d member.", "Suspended %(n)d members.", n) % {"n": n},
+            "suspended", needs_reason=True),
+        _transition_action(
+            services.membership_reinstate, "reinstated", gettext_lazy("Reinstate selected members"),
+            lambda n: ngettext("Reinstated %(n)d member.", "Reinstated %(n)d members.", n) % {"n": n},
+            "reinstated", needs_reason=False),
+        _transition_action(
+            services.membership_remove, "removed", gettext_lazy("Remove selected members"),
+            lambda n: ngettext("Removed %(n)d member.", "Removed %(n)d members.", n) % {"n": n},
+            "removed", needs_reason=True),
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -246,12 +265,12 @@ class PoolMembershipAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
         )
         obj.pk, obj.state = membership.pk, membership.state
 
-    @admin.display(description="control accuracy")
+    @admin.display(description=gettext_lazy("control accuracy"))
     def control_accuracy(self, obj):
         stats = selectors.control_accuracy(membership=obj)
         return f"{_pct(stats.accuracy)} ({stats.total})"
 
-    @admin.display(description="last calibration")
+    @admin.display(description=gettext_lazy("last calibration"))
     def last_calibration(self, obj):
         attempt = obj.calibration_attempts.exclude(status="in_progress").order_by("-submitted_at").first()
         return _pct(attempt.accuracy) if attempt else "—"
@@ -260,23 +279,24 @@ class PoolMembershipAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
         """Agreement with consensus needs annotations: the annotation app's subclass answers it."""
         return None
 
-    @admin.display(description="agreement with consensus")
+    @admin.display(description=gettext_lazy("agreement with consensus"))
     def consensus(self, obj):
         agreement = self.consensus_for(obj)
         return "—" if agreement is None else f"{_pct(agreement.rate)} ({agreement.total})"
 
-    @admin.display(description="control accuracy over time")
+    @admin.display(description=gettext_lazy("control accuracy over time"))
     def history(self, obj):
         history = selectors.member_history(membership=obj, series_points=20)
         rows = "".join(
             f"<tr><td>{at:%Y-%m-%d %H:%M}</td><td>{acc:.0%}</td><td>{n}</td></tr>"
             for at, acc, n in history.control_series
         )
-        calibration = ", ".join(f"#{a.number}: {_pct(a.accuracy)}" for a in history.calibration) or "none"
+        calibration = ", ".join(f"#{a.number}: {_pct(a.accuracy)}" for a in history.calibration) or _("none")
         return format_html(
-            "<p>Calibration: {}</p><p>Consensus agreement: {}</p>"
-            "<table><tr><th>when</th><th>rolling accuracy</th><th>answers</th></tr>{}</table>",
-            calibration, _pct(getattr(self.consensus_for(obj), "rate", None)), format_html(rows) if rows else "",
+            "<p>{}</p><p>{}</p><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("Calibration: %(attempts)s") % {"attempts": calibration},
+            _("Consensus agreement: %(rate)s") % {"rate": _pct(getattr(self.consensus_for(obj), "rate", None))},
+            _("when"), _("rolling accuracy"), _("answers"), format_html(rows) if rows else "",
         )
 
 
@@ -313,15 +333,15 @@ class GuidelineAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     list_display = ["title", "project", "current", "report_link"]
     inlines = [GuidelineVersionInline]
 
-    @admin.display(description="current version")
+    @admin.display(description=gettext_lazy("current version"))
     def current(self, obj):
         version = selectors.guideline_current(project=obj.project)
         return version.label if version else "—"
 
-    @admin.display(description="acknowledgements")
+    @admin.display(description=gettext_lazy("acknowledgements"))
     def report_link(self, obj):
         url = reverse("admin:evaluators_guideline_acknowledgements", args=[obj.pk])
-        return format_html('<a href="{}">report</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("report"))
 
     def get_urls(self):
         return [
@@ -337,7 +357,7 @@ class GuidelineAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "opts": self.model._meta, "guideline": guideline,
             "current": selectors.guideline_current(project=guideline.project),
             "rows": selectors.guideline_acknowledgement_report(project=guideline.project),
-            "title": f"Acknowledgements of {guideline}",
+            "title": _("Acknowledgements of %(guideline)s") % {"guideline": guideline},
         }
         return TemplateResponse(request, "admin/evaluators/guideline/acknowledgements.html", context)
 
@@ -363,8 +383,9 @@ class DraftForm(forms.ModelForm):
     """A new version: pick the guideline and whether it is a minor (re-acknowledge) or major
     (re-calibrate) change; the number follows the latest version."""
 
-    bump = forms.ChoiceField(choices=[("minor", "minor (re-acknowledgement)"),
-                                      ("major", "major (re-acknowledgement and re-calibration)")])
+    bump = forms.ChoiceField(label=gettext_lazy("Change"), choices=[
+        ("minor", gettext_lazy("minor (re-acknowledgement)")),
+        ("major", gettext_lazy("major (re-acknowledgement and re-calibration)"))])
 
     class Meta:
         model = GuidelineVersion
@@ -417,24 +438,26 @@ class GuidelineVersionAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 
-    @admin.display(description="preview")
+    @admin.display(description=gettext_lazy("preview"))
     def preview(self, obj):
         return format_html('<div class="guideline-preview" style="max-width:60em">{}</div>', render_markdown(obj.body))
 
-    @admin.display(description="diff")
+    @admin.display(description=gettext_lazy("diff"))
     def diff_link(self, obj):
-        return format_html('<a href="{}">diff</a>', reverse("admin:evaluators_guidelineversion_diff", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:evaluators_guidelineversion_diff", args=[obj.pk]),
+                           _("diff"))
 
-    @admin.action(description="Publish selected drafts", permissions=["change"])
+    @admin.action(description=gettext_lazy("Publish selected drafts"), permissions=["change"])
     def publish(self, request, queryset):
         versions = access.admin_permitted(self, request, queryset.order_by("major", "minor"),
                                           access.MANAGE_PROJECT, lambda v: v.guideline.project)
         for version in versions:
             try:
                 services.guideline_publish(version=version, actor=request.user)
-                self.message_user(request, f"Published {version}.", messages.SUCCESS)
+                self.message_user(request, _("Published %(version)s.") % {"version": version}, messages.SUCCESS)
             except ValidationError as exc:
-                self.message_user(request, f"{version}: {'; '.join(exc.messages)}", messages.ERROR)
+                self.message_user(request, _("%(version)s: %(problem)s") % {
+                    "version": version, "problem": "; ".join(exc.messages)}, messages.ERROR)
 
     def get_urls(self):
         return [
@@ -455,7 +478,8 @@ class GuidelineVersionAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "old": old, "new": new,
             "versions": versions, "diff_table": selectors.guideline_diff_html(old=old, new=new),
-            "diff_lines": selectors.guideline_diff(old=old, new=new), "title": f"{new.guideline}: diff",
+            "diff_lines": selectors.guideline_diff(old=old, new=new),
+            "title": _("%(guideline)s: diff") % {"guideline": new.guideline},
         }
         return TemplateResponse(request, "admin/evaluators/guidelineversion/diff.html", context)
 
@@ -480,9 +504,9 @@ class CalibrationItemInline(admin.TabularInline):
 class RoundAttemptInline(ReadOnlyInline):
     model = CalibrationAttempt
     fields = ["user", "number", "status", "accuracy_rounded", "kappa_rounded", "submitted_at"]
-    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy", gettext_lazy("accuracy")), admin_metric("kappa", "κ")
     show_change_link = True
-    verbose_name_plural = "results"
+    verbose_name_plural = gettext_lazy("results")
 
 
 @admin.register(CalibrationRound)
@@ -502,23 +526,24 @@ class CalibrationRoundAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
                     "attempts_covered", "pass_rate"]
     fieldsets = [(None, {
         "fields": ["pool", "guideline_major", "title", "is_active", "items_per_attempt"],
-        "description": "The gold items below are this round's bank. Each attempt draws 'items per attempt' of "
-        "them, never one the evaluator saw in an earlier attempt; give the bank at least max attempts × items "
-        "per attempt items. Gold drawn into more than the pool's 'gold max exposure' attempts is retired.",
+        "description": gettext_lazy(
+            "The gold items below are this round's bank. Each attempt draws 'items per attempt' of them, never one "
+            "the evaluator saw in an earlier attempt; give the bank at least max attempts × items per attempt "
+            "items. Gold drawn into more than the pool's 'gold max exposure' attempts is retired."),
     })]
     list_filter = ["is_active", "pool__language", "pool__project"]
     inlines = [CalibrationItemInline, RoundAttemptInline]
 
-    @admin.display(description="gold items")
+    @admin.display(description=gettext_lazy("gold items"))
     def n_items(self, obj):
         return obj.items.count()
 
-    @admin.display(description="fresh attempts the bank allows")
+    @admin.display(description=gettext_lazy("fresh attempts the bank allows"))
     def attempts_covered(self, obj):
         usable = obj.items.filter(retire_flagged_at__isnull=True).count()
         return usable // max(1, obj.items_per_attempt)
 
-    @admin.display(description="passed / submitted")
+    @admin.display(description=gettext_lazy("passed / submitted"))
     def pass_rate(self, obj):
         submitted = obj.attempts.exclude(status="in_progress")
         return f"{submitted.filter(status='passed').count()} / {submitted.count()}"
@@ -536,7 +561,7 @@ class CalibrationAttemptAdmin(admin.ModelAdmin):
     readonly_fields = ["round", "membership", "user", "number", "seed", "item_order", "status", "accuracy_rounded",
                        "kappa_rounded", "started_at", "submitted_at"]
     exclude = ["accuracy", "kappa"]
-    accuracy_rounded, kappa_rounded = admin_metric("accuracy"), admin_metric("kappa", "κ")
+    accuracy_rounded, kappa_rounded = admin_metric("accuracy", gettext_lazy("accuracy")), admin_metric("kappa", "κ")
     inlines = [CalibrationAnswerInline]
 
     def has_add_permission(self, request):
@@ -576,7 +601,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Mark as read", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark as read"), permissions=["change"])
     def mark_read(self, request, queryset):
         queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
 

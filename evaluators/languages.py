@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pycountry
 
@@ -95,3 +96,37 @@ def autonym(code: str, fallback: str = "") -> str:
     if not name or name.startswith("Unknown language"):
         return fallback or code
     return name[:1].upper() + name[1:]  # CLDR lowercases some (français); a list item starts with a capital
+
+
+def display_name(code: str, script: str = "", region: str = "", *, fallback: str = "",
+                 locale: str | None = None) -> str:
+    """The language's name in the interface language (``locale``, default the active one): Hausa is
+    "Hausa" in English, "Haoussa" in French, "Kihausa" in Swahili, "ሃውሳኛ" in Amharic, "ہؤسا" in Urdu
+    (CLDR via langcodes + language_data). The one helper every page uses for a language's name; where
+    CLDR has no name, the English ISO name (``fallback``)."""
+    from django.utils import translation
+
+    return _display_name(bcp47(code, script, region), locale or translation.get_language() or "en",
+                         fallback or code)
+
+
+@lru_cache(maxsize=2048)
+def _display_name(tag: str, locale: str, fallback: str) -> str:
+    import langcodes
+
+    try:
+        language = langcodes.Language.get(tag)
+        if "Unknown language" in language.display_name("en"):
+            return fallback
+        name = language.display_name(locale)
+    except (ValueError, LookupError, langcodes.tag_parser.LanguageTagError):
+        return fallback
+    if not name:
+        return fallback
+    return name[:1].upper() + name[1:]  # CLDR lowercases some (haoussa); a cell or menu entry starts with a capital
+
+
+def display_name_for_tag(tag: str) -> str:
+    """``display_name`` of a ``hau_Latn`` tag (a sampling plan's key); anything else stays as it is."""
+    match = TAG_RE.match(tag or "")
+    return display_name(match["code"], match["script"], fallback=tag) if match else tag

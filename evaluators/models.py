@@ -27,9 +27,9 @@ class Language(models.Model):
         LTR = "ltr", _("left to right")
         RTL = "rtl", _("right to left")
 
-    code = models.CharField(max_length=3, help_text="ISO 639-3 code, e.g. 'hau'")
-    script = models.CharField(max_length=4, help_text="ISO 15924 script code, e.g. 'Latn'")
-    region = models.CharField(max_length=64, blank=True, help_text="Optional region or dialect")
+    code = models.CharField(max_length=3, help_text=_("ISO 639-3 code, e.g. 'hau'"))
+    script = models.CharField(max_length=4, help_text=_("ISO 15924 script code, e.g. 'Latn'"))
+    region = models.CharField(max_length=64, blank=True, help_text=_("Optional region or dialect"))
     name = models.CharField(max_length=128)
     direction = models.CharField(max_length=3, choices=Direction.choices, editable=False)
 
@@ -69,6 +69,13 @@ class Language(models.Model):
         return f"{base}-{self.region}" if self.region else base
 
     @property
+    def display_name(self) -> str:
+        """The name shown in pages: in the user's interface language (``evaluators.languages.display_name``)."""
+        from evaluators.languages import display_name
+
+        return display_name(self.code, self.script, self.region, fallback=self.name)
+
+    @property
     def bcp47(self) -> str:
         """The tag for HTML ``lang`` (``ur``, ``am``, ``uz-Cyrl``): the browser's font and voice choice."""
         from evaluators.languages import bcp47
@@ -79,8 +86,8 @@ class Language(models.Model):
 class EvaluatorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluator")
     timezone = models.CharField(max_length=64, default="UTC")
-    daily_capacity = models.PositiveIntegerField(default=200, help_text="Items per day this evaluator can take")
-    pseudonym = models.CharField(max_length=32, unique=True, help_text="Stable id used in exports")
+    daily_capacity = models.PositiveIntegerField(default=200, help_text=_("Items per day this evaluator can take"))
+    pseudonym = models.CharField(max_length=32, unique=True, help_text=_("Stable id used in exports"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -120,40 +127,40 @@ class Pool(models.Model):
     project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="pools")
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="pools")
     dialect = models.CharField(max_length=64, blank=True)
-    pass_mark = models.FloatField(default=0.8, help_text="Calibration accuracy needed to qualify")
+    pass_mark = models.FloatField(default=0.8, help_text=_("Calibration accuracy needed to qualify"))
     control_rate = models.FloatField(
         default=0.05,
-        help_text="Share of assignments that are gold control items (0-1). Controls are mixed in at random "
-        "positions and look exactly like regular work to the evaluator",
+        help_text=_("Share of assignments that are gold control items (0-1). Controls are mixed in at random "
+        "positions and look exactly like regular work to the evaluator"),
     )
-    control_window = models.PositiveIntegerField(default=50, help_text="Rolling window of control answers")
-    accuracy_floor = models.FloatField(default=0.6, help_text="Control accuracy under which a member is suspended")
+    control_window = models.PositiveIntegerField(default=50, help_text=_("Rolling window of control answers"))
+    accuracy_floor = models.FloatField(default=0.6, help_text=_("Control accuracy under which a member is suspended"))
     control_min_answers = models.PositiveIntegerField(
-        default=10, help_text="Control answers needed in the window before accuracy can suspend a member"
+        default=10, help_text=_("Control answers needed in the window before accuracy can suspend a member")
     )
     control_report_every = models.PositiveIntegerField(
         default=10,
-        help_text="Evaluators see their control accuracy only over completed blocks of this many control answers "
-        "(never updated per item, so a changing number does not point at the control just answered)",
+        help_text=_("Evaluators see their control accuracy only over completed blocks of this many control answers "
+        "(never updated per item, so a changing number does not point at the control just answered)"),
     )
     overlap = models.PositiveSmallIntegerField(
         null=True, blank=True,
-        help_text="Distinct evaluators per item (k) in this language; empty: the project's overlap",
+        help_text=_("Distinct evaluators per item (k) in this language; empty: the project's overlap"),
     )
     retry_cooldown_hours = models.PositiveIntegerField(default=24)
     max_attempts = models.PositiveIntegerField(default=3)
     gold_max_exposure = models.PositiveIntegerField(
         default=30,
-        help_text="Retirement: a gold control item is served to at most this many evaluators, and a calibration "
-        "gold item is drawn into at most this many attempts; then it is retired and the admins are told",
+        help_text=_("Retirement: a gold control item is served to at most this many evaluators, and a calibration "
+        "gold item is drawn into at most this many attempts; then it is retired and the admins are told"),
     )
     admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="administered_pools",
-        help_text="Pool admins notified of suspensions and allowed to manage members",
+        help_text=_("Pool admins notified of suspensions and allowed to manage members"),
     )
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_pools",
-        help_text="Reviewers (with the 'reviewers' group) who see and decide this project × language",
+        help_text=_("Reviewers (with the 'reviewers' group) who see and decide this project × language"),
     )
 
     class Meta:
@@ -232,7 +239,7 @@ class GuidelineVersion(models.Model):
     guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="versions")
     major = models.PositiveIntegerField()
     minor = models.PositiveIntegerField()
-    body = models.TextField(help_text="Markdown; rendered sanitised")
+    body = models.TextField(help_text=_("Markdown; rendered sanitised"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -277,10 +284,10 @@ class GuidelineAddendum(models.Model):
 
     version = models.ForeignKey(GuidelineVersion, on_delete=models.CASCADE, related_name="addenda")
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="guideline_addenda")
-    body = models.TextField(help_text="Markdown; rendered sanitised")
+    body = models.TextField(help_text=_("Markdown; rendered sanitised"))
 
     class Meta:
-        verbose_name_plural = "guideline addenda"
+        verbose_name_plural = _("guideline addenda")
         constraints = [models.UniqueConstraint(fields=["version", "language"], name="addendum_unique_language")]
 
     def __str__(self) -> str:
@@ -313,13 +320,13 @@ class CalibrationRound(models.Model):
     """Gold items an evaluator must label well to qualify in a pool, for one guideline major version."""
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="calibration_rounds")
-    guideline_major = models.PositiveIntegerField(help_text="Guideline major version these gold answers follow")
+    guideline_major = models.PositiveIntegerField(help_text=_("Guideline major version these gold answers follow"))
     title = models.CharField(max_length=200, blank=True)
     items_per_attempt = models.PositiveIntegerField(
         default=10,
-        help_text="Gold bank: each attempt draws this many of the round's gold items at random, never one the "
+        help_text=_("Gold bank: each attempt draws this many of the round's gold items at random, never one the "
         "evaluator saw in an earlier attempt. When the bank has fewer unseen items left, a retry is refused until "
-        "an admin adds gold. Feedback (gold answer, explanation) is shown only for items retired for that evaluator",
+        "an admin adds gold. Feedback (gold answer, explanation) is shown only for items retired for that evaluator"),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -334,8 +341,8 @@ class CalibrationRound(models.Model):
 class CalibrationItem(models.Model):
     round = models.ForeignKey(CalibrationRound, on_delete=models.CASCADE, related_name="items")
     text = models.TextField()
-    reference_label = models.CharField(max_length=100, help_text="Gold answer; never shown before submission")
-    explanation = models.TextField(blank=True, help_text="Shown to the evaluator after they submit")
+    reference_label = models.CharField(max_length=100, help_text=_("Gold answer; never shown before submission"))
+    explanation = models.TextField(blank=True, help_text=_("Shown to the evaluator after they submit"))
     times_shown = models.PositiveIntegerField(default=0)
     retire_flagged_at = models.DateTimeField(null=True, blank=True)
 
@@ -355,9 +362,9 @@ class CalibrationAttempt(models.Model):
     round = models.ForeignKey(CalibrationRound, on_delete=models.PROTECT, related_name="attempts")
     membership = models.ForeignKey(PoolMembership, on_delete=models.CASCADE, related_name="calibration_attempts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calibration_attempts")
-    number = models.PositiveIntegerField(help_text="1 for the first attempt in this pool and guideline major")
-    seed = models.BigIntegerField(help_text="Per-attempt random seed of the item order")
-    item_order = models.JSONField(default=list, help_text="Calibration item ids in the order presented")
+    number = models.PositiveIntegerField(help_text=_("1 for the first attempt in this pool and guideline major"))
+    seed = models.BigIntegerField(help_text=_("Per-attempt random seed of the item order"))
+    item_order = models.JSONField(default=list, help_text=_("Calibration item ids in the order presented"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True)
     accuracy = models.FloatField(null=True, blank=True)
     kappa = models.FloatField(null=True, blank=True)
@@ -407,7 +414,7 @@ class ControlAnswer(models.Model):
     item = models.ForeignKey("annotation.Item", on_delete=models.CASCADE, related_name="control_answers")
     correct = models.BooleanField()
     in_window = models.BooleanField(
-        default=True, help_text="False once the member is reinstated or re-qualified: old answers stop counting"
+        default=True, help_text=_("False once the member is reinstated or re-qualified: old answers stop counting")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -464,7 +471,7 @@ class PersonalToken(AbstractAuthToken):
     """A personal API token: only its SHA-512 digest is stored (django-rest-knox), the token itself is
     shown once, when created; it carries a name so its owner can tell tokens apart and revoke one."""
 
-    name = models.CharField(max_length=100, help_text="What this token is for, e.g. 'import script'")
+    name = models.CharField(max_length=100, help_text=_("What this token is for, e.g. 'import script'"))
 
     class Meta:
         ordering = ["-created"]

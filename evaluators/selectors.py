@@ -128,7 +128,7 @@ def membership_refusal(*, user: AbstractBaseUser, project_id: int, language_id: 
     membership = sorted(memberships, key=lambda m: order.index(m.state))[0]
     event = membership.events.filter(to_state=membership.state).order_by("-created_at", "-id").first()
     why = gettext(" (reason: %(reason)s)") % {"reason": event.reason} if event is not None and event.reason else ""
-    values = {"pool": f"{membership.pool.project.name} · {membership.pool.language.name}", "why": why}
+    values = {"pool": f"{membership.pool.project.name} · {membership.pool.language.display_name}", "why": why}
     if membership.state == State.REMOVED:
         return gettext(
             "you were removed from the pool %(pool)s%(why)s: you can no longer label or change labels there"

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from learner.models import ModelVersion, SampledItem, SamplingRun, ScoringShard, TrainingRun
 from learner.selectors import promotion_check
@@ -22,18 +24,18 @@ class ModelVersionAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     readonly_fields = ["metrics", "adapter_path", "adapter_bytes", "label_snapshot_hash"]
     actions = ["make_champion"]
 
-    @admin.action(description="Make champion (promote / roll back), after a confirmation")
+    @admin.action(description=gettext_lazy("Make champion (promote / roll back), after a confirmation"))
     def make_champion(self, request, queryset):
         """Hands over to the console's confirmation page, which compares the version with the live
         champion and holds back a worse candidate: the admin is no shortcut around that check."""
         versions = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda v: v.project)
         if len(versions) != 1:
             if versions or not queryset.exists():
-                messages.warning(request, "Select one version: a new champion is confirmed one at a time.")
+                messages.warning(request, _("Select one version: a new champion is confirmed one at a time."))
             return None
         check = promotion_check(versions[0])
         if not check.kind:
-            messages.info(request, f"v{versions[0].pk} is already the champion.")
+            messages.info(request, _("Model v%(id)s is already the champion.") % {"id": versions[0].pk})
             return None
         return redirect("learner:model_action", versions[0].pk, check.kind)
 
@@ -50,14 +52,15 @@ class TrainingRunAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     list_filter = ["status", "backend"]
     actions = ["retrain_now"]
 
-    @admin.action(description="Retrain now with the same settings")
+    @admin.action(description=gettext_lazy("Retrain now with the same settings"))
     def retrain_now(self, request, queryset):
         runs = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT, lambda r: r.project)
         for run in runs:
             training_run_create(project=run.project, languages=list(run.languages.all()), backend=run.backend,
                                 config=run.config, trigger="console")
         if runs:
-            messages.success(request, f"Queued {len(runs)} training {'run' if len(runs) == 1 else 'runs'}.")
+            messages.success(request, ngettext("Queued %(n)d training run.", "Queued %(n)d training runs.", len(runs))
+                             % {"n": len(runs)})
 
 
 class SampledItemInline(admin.TabularInline):

@@ -3,16 +3,19 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from learner.models import ModelVersion, SamplingRun, TrainingRun
 from learner.serializers import (
     ModelVersionSerializer,
     SampleNowSerializer,
     SamplingRunSerializer,
+    SuggestionsSettingSerializer,
     TrainingRunSerializer,
 )
-from learner.services import training_run_create
+from learner.services import project_suggestions_set, training_run_create
 from parity import access
 
 
@@ -58,3 +61,26 @@ class SamplingRunViewSet(viewsets.ReadOnlyModelViewSet):
             data["project"].pk, data["budget"], data["strategy"], data["allocation"]
         ))
         return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class ProjectSuggestionsView(APIView):
+    """``POST /api/projects/<slug>/suggestions/``: turn the project's model suggestions on or off."""
+
+    access_rules = {"*": access.MANAGE_PROJECT}  # on the project named in the path
+
+    @extend_schema(
+        request=SuggestionsSettingSerializer, responses={200: SuggestionsSettingSerializer},
+        summary="Turn a project's model suggestions on or off",
+        description="With `show` true, evaluators and reviewers of the project see the champion model's top "
+        "label and its confidence (off by default: a suggestion anchors judgements). Logged in the project's "
+        "admin history; `changed` is false when the project already had that setting.")
+    def post(self, request, slug: str):
+        from annotation.models import Project
+
+        project = get_object_or_404(Project.objects.filter(access.visible_projects_scope(request.user)).distinct(),
+                                    slug=slug)
+        self.check_object_permissions(request, project)
+        payload = SuggestionsSettingSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changed = project_suggestions_set(project=project, show=payload.validated_data["show"], actor=request.user)
+        return Response({"project": project.slug, "show": project.show_suggestions, "changed": changed})

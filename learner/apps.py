@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LearnerConfig(AppConfig):
     name = "learner"
-    verbose_name = "Learner"
+    verbose_name = _("Learner")
 
     def ready(self) -> None:
         """Model suggestions in the annotation app come from the champion (annotation.suggestions)."""

@@ -75,3 +75,9 @@ class SampleNowSerializer(serializers.Serializer):
             choices = ", ".join(SAMPLING_STRATEGIES)
             raise serializers.ValidationError(f"unknown strategy {value!r}: choose from {choices}")
         return value
+
+
+class SuggestionsSettingSerializer(serializers.Serializer):
+    project = serializers.CharField(read_only=True)
+    show = serializers.BooleanField(help_text="true: show the champion's suggestions; false: hide them")
+    changed = serializers.BooleanField(read_only=True, help_text="false: the project already had this setting")

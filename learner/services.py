@@ -12,6 +12,7 @@ from learner.conf import training_queue
 from learner.registry import model_version_promote, model_version_rollback
 from learner.sampling import SAMPLING_STRATEGIES, qualified_capacity, sampling_run_execute
 from learner.scoring_shards import scoring_shard_execute
+from learner.suggestions import project_suggestions_set
 from learner.training import RunBusy, retrain_due, run_lease_seconds, training_run_create, training_run_execute
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "RunBusy",
     "model_version_promote",
     "model_version_rollback",
+    "project_suggestions_set",
     "qualified_capacity",
     "retrain_due",
     "run_lease_seconds",

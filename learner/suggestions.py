@@ -64,3 +64,35 @@ def suggestions_precompute(*, version_id: int, chunk: int = 512) -> int:
         done += suggestions_store(version=version_id, predictions={pk: p for (pk, _t), p in zip(part, predictions,
                                                                                             strict=True)})
     return done
+
+
+def project_suggestions_set(*, project, show: bool, actor) -> bool:
+    """Turn a project's model suggestions on or off (``Project.show_suggestions``) for ``actor``, who must
+    manage the project. Logged in the admin's history of the project (who, when, on or off); turning them
+    on precomputes each champion's suggestions in the background. Returns whether anything changed."""
+    import logging
+
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.db import transaction
+
+    from annotation.models import Project
+    from learner.registry import _suggestions_on_commit
+    from parity import access
+
+    access.check(actor, access.MANAGE_PROJECT, project)
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.show_suggestions == show:
+            return False
+        locked.show_suggestions = show
+        locked.save(update_fields=["show_suggestions"])
+        project.show_suggestions = show
+        LogEntry.objects.log_actions(
+            user_id=actor.pk, queryset=[locked], action_flag=CHANGE, single_object=True,
+            change_message=[{"changed": {"fields": ["Show suggestions"]}}])
+        if show:
+            for champion in ModelVersion.objects.filter(project=locked, status=ModelVersion.Status.CHAMPION):
+                _suggestions_on_commit(champion)
+    logging.getLogger(__name__).info("project %s: suggestions turned %s by %s", locked.slug,
+                                     "on" if show else "off", actor.get_username())
+    return True

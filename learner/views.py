@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from annotation.charts import Chart, Point, Series, epoch_ms, padded_range, png_response
 from annotation.models import ApprovedLabel, Project
+from evaluators.languages import display_name_for_tag
 from evaluators.models import Language, PoolMembership
 from evaluators.views import staff_required
 from learner import services
@@ -36,7 +37,8 @@ def decided_by(version: ModelVersion | None) -> list[dict]:
             for b, f in sorted(scores.items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1))]
     champion = competition.get("champion")
     if rows and champion:
-        rows.append({"backend": f"champion v{champion['version']} ({champion['backend']})",
+        rows.append({"backend": _("champion v%(version)s (%(backend)s)") % {"version": champion["version"],
+                                                                             "backend": champion["backend"]},
                      "macro_f1": champion.get("macro_f1"), "winner": False})
     return rows
 
@@ -90,7 +92,8 @@ def allocation_rows(allocation) -> list[dict]:
         plan = plan if isinstance(plan, dict) else {"items": plan}
         reasons = [str(plan[key]) for key in ("reason", "why_strategy") if plan.get(key)]
         rows.append({
-            "language": tag, "items": _count(plan.get("items")) or 0, "strategy": plan.get("strategy", ""),
+            "language": display_name_for_tag(tag), "tag": tag, "items": _count(plan.get("items")) or 0,
+            "strategy": plan.get("strategy", ""),
             "n_scored": _count(plan.get("n_scored")), "picked": _count(plan.get("picked")),
             "reason": "; ".join(reasons),
         })
@@ -116,8 +119,9 @@ def _parity_panel(project, rows: list[dict]) -> dict:
             id=f"p{project.pk}-f1", kind="bar", x_axis="category", title=_("Champion macro-F1 per language"),
             y_label="macro-F1", y_min=0, y_max=1,
             series=[Series(_("champion macro-F1"), [
-                Point(r["language"].tag, r["f1"], f"v{r['champion'].pk}" if r["champion"] else "") for r in rows])],
-            notes={r["language"].tag: _("not trained yet") for r in rows if not r["trained"]},
+                Point(r["language"].display_name, r["f1"], f"v{r['champion'].pk}" if r["champion"] else "")
+                for r in rows])],
+            notes={r["language"].display_name: _("not trained yet") for r in rows if not r["trained"]},
         ))
     history = _version_history_series(rows)
     if history:
@@ -131,7 +135,8 @@ def _parity_panel(project, rows: list[dict]) -> dict:
         charts.append(Chart(
             id=f"p{project.pk}-labels", kind="bar", x_axis="category", title=_("Approved labels per language"),
             y_label=_("approved labels"), y_min=0, y_integer=True,
-            series=[Series(_("approved labels"), [Point(r["language"].tag, r["approved"]) for r in rows], color=2)],
+            series=[Series(_("approved labels"), [Point(r["language"].display_name, r["approved"])
+                                                    for r in rows], color=2)],
         ))
     return {
         "project": project, "rows": rows, "best": best, "worst": worst, "charts": charts,
@@ -145,7 +150,7 @@ def _version_history_series(rows: list[dict]) -> list[Series]:
     the candidates that were kept out as separate hollow markers, never joined to that line."""
     series = []
     for color, row in enumerate(rows):
-        tag = row["language"].tag
+        tag = row["language"].display_name  # the series are named in the interface language
         served = [v for v in row["history"] if v.status != ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
         kept_out = [v for v in row["history"] if v.status == ModelVersion.Status.CANDIDATE and v.macro_f1 is not None]
         if served:
@@ -277,6 +282,29 @@ def health(request):
     from learner.health import DAYS, project_health
 
     rows = project_health()
-    return render(request, "learner/health.html", {"rows": rows, "days": DAYS,
+    visible = Project.objects.filter(access.visible_projects_scope(request.user)).distinct().order_by("name")
+    projects = [{"project": p, "can_manage": request.user.has_perm(access.MANAGE_PROJECT, p)} for p in visible]
+    return render(request, "learner/health.html", {"rows": rows, "days": DAYS, "projects": projects,
                                                    "n_problems": sum(not row.ok for row in rows)})
+
+
+@access.require(access.MANAGE_PROJECT, obj=lambda request, slug: get_object_or_404(Project, slug=slug))
+@require_POST
+def project_suggestions(request, slug):
+    """Turn a project's model suggestions on (``show=on``) or off (``show=off``), from the health page."""
+    project = get_object_or_404(Project, slug=slug)
+    show = request.POST.get("show", "")
+    if show not in ("on", "off"):
+        messages.error(request, _("Say whether to turn suggestions on or off."))
+        return redirect("learner:health")
+    changed = services.project_suggestions_set(project=project, show=show == "on", actor=request.user)
+    if not changed:
+        messages.info(request, (_("Suggestions were already on for %(project)s.") if show == "on" else
+                                _("Suggestions were already off for %(project)s.")) % {"project": project.name})
+    elif show == "on":
+        messages.success(request, _("Suggestions turned on for %(project)s: evaluators and reviewers now see the "
+                                    "champion model's label and its confidence.") % {"project": project.name})
+    else:
+        messages.success(request, _("Suggestions turned off for %(project)s.") % {"project": project.name})
+    return redirect("learner:health")
 

@@ -285,8 +285,12 @@ def admin_permitted(modeladmin, request, objects, perm: str, target=lambda obj: 
         else:
             refused += 1
     if refused:
-        modeladmin.message_user(request, f"{refused} selected row(s) skipped: you lack {perm} on them.",
-                                messages.ERROR)
+        from django.utils.translation import ngettext
+
+        modeladmin.message_user(request, ngettext(
+            "%(n)d selected row skipped: you lack %(perm)s on it.",
+            "%(n)d selected rows skipped: you lack %(perm)s on them.", refused) % {"n": refused, "perm": perm},
+            messages.ERROR)
     return allowed
 
 

@@ -12,10 +12,11 @@ def metric(value, digits: int = 3) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def admin_metric(field: str, description: str | None = None, digits: int = 3):
-    """A list_display/readonly column showing ``field`` through :func:`metric`, still sortable."""
+def admin_metric(field: str, description, digits: int = 3):
+    """A list_display/readonly column showing ``field`` through :func:`metric`, still sortable.
+    ``description`` is the column's heading: a ``gettext_lazy`` string (or a symbol such as κ)."""
 
-    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    @admin.display(description=description, ordering=field)
     def column(self, obj):
         return metric(getattr(obj, field), digits)
 

@@ -106,7 +106,7 @@
     textEl.textContent = next.text;
     textEl.setAttribute("lang", next.language.lang || next.language.code);
     textEl.setAttribute("dir", next.language.direction);
-    document.getElementById("item-language").textContent = next.language.name + " (" + next.language.tag + ")";
+    document.getElementById("item-language").textContent = next.language.name;
     labelForm.action = next.urls.submit;
     labelForm.querySelector("input[name=idempotency_key]").value = next.idempotency_key;
     document.getElementById("skip-form").action = next.urls.skip;

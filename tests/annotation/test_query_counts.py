@@ -172,6 +172,22 @@ def _api_review_history(w):
     return lambda: c.get(f"/api/review/{w.waiting.pk}/history/")
 
 
+def _api_review_resolve_flag(w):
+    from annotation.services import item_flag
+
+    lease = _lease(w)
+    item_flag(evaluator=w.annotator, assignment_id=lease.pk, reason="offensive", comment="")
+    c = _api(w.reviewer)
+    return lambda: c.post(f"/api/review/{lease.item_id}/resolve-flag/", {"action": "dismiss"}, format="json")
+
+
+def _api_review_bulk_approve(w):
+    # the tie waiting for review gets a proposal, so the measure includes one real approval
+    Item.objects.filter(pk=w.waiting.pk).update(proposed_label="sports", proposed_confidence=0.5)
+    c = _api(w.reviewer)
+    return lambda: c.post("/api/review/bulk-approve/", {"items": [w.waiting.pk]}, format="json")
+
+
 CASES = {
     "dashboard": (_dashboard, 200),
     "workspace": (_workspace, 200),
@@ -190,6 +206,8 @@ CASES = {
     "api review list": (_api_review_list, 200),
     "api review override": (_api_review_override, 200),
     "api review history": (_api_review_history, 200),
+    "api review resolve flag": (_api_review_resolve_flag, 200),
+    "api review bulk approve": (_api_review_bulk_approve, 200),
 }
 
 EXPECTED = {
@@ -202,6 +220,7 @@ EXPECTED = {
     # counts and the project/language filter menus, one query each, all scoped to what the reviewer reviews)
     "review page": 17, "review resolve": 14, "api review list": 6, "api review override": 12,
     "api review history": 5,
+    "api review resolve flag": 13, "api review bulk approve": 11,  # resolve: the item locked first; bulk: one approval
 }
 
 

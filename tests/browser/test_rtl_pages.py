@@ -7,6 +7,7 @@ badges sit inside their buttons at the start side, and nothing overflows sideway
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import polib
@@ -15,16 +16,33 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from evaluators.models import Pool
-from evaluators.services import GoldItem, calibration_round_create, membership_invite
+from annotation.models import Report
+from annotation.services import annotation_submit, assignment_next, item_flag, report_create
+from evaluators.models import CalibrationAttempt, Pool
+from evaluators.services import GoldItem, calibration_attempt_submit, calibration_round_create, membership_invite
+from learner.models import ModelVersion
 from tests.browser.conftest import PASSWORD, login, shot
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, language, published_guideline, qualified_evaluator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EVALUATOR_PAGES = ["/", "/work/", "/guidelines/topics/", "/report/", "/calibration/{pool}/"]
-STAFF_PAGES = ["/console/", "/console/guidelines/", "/console/guidelines/topics/", "/console/guidelines/topics/diff/",
-               "/review/", "/console/agreement/", "/console/reports/", "/console/parity/", "/console/runs/"]
+EVALUATOR_PAGES = ["/", "/work/", "/work/assignments/{assignment}/", "/work/annotations/{annotation}/",
+                   "/guidelines/topics/", "/report/", "/report/{report}/", "/account/tokens/"]
+CALIBRATION_PAGES = ["/calibration/{pool}/", "/calibration/attempts/{attempt}/result/"]
+STAFF_PAGES = ["/console/", "/console/health/", "/console/guidelines/", "/console/guidelines/topics/",
+               "/console/guidelines/topics/diff/", "/review/", "/review/?reason=flagged", "/console/agreement/",
+               "/console/agreement/?project=topics&language=urd_Arab", "/console/reports/", "/console/parity/",
+               "/console/runs/", "/console/models/{version}/promote/", "/account/tokens/"]
+ANONYMOUS_PAGES = ["/accounts/login/", "/report/", "/report/{report}/"]
+# Every HTML page of the URL configuration is visited above (test_every_page_is_in_the_lists fails for a new
+# one); these URL names are not pages: POST-only actions, JSON, or the language switch itself.
+NOT_PAGES = {
+    "annotation:workspace_release", "annotation:session_goal", "annotation:assignment_submit",
+    "annotation:assignment_skip", "annotation:assignment_flag", "annotation:annotation_undo",
+    "annotation:annotation_relabel", "annotation:review_resolve", "annotation:review_bulk_approve",
+    "annotation:report_triage_action", "learner:runs_status", "learner:retrain", "learner:project_suggestions",
+    "token_revoke", "evaluators:logout", "healthz", "set_language",
+}
 # What the issue saw left in English in Urdu mode.
 SEEN_IN_ENGLISH = ["Hello", "Labelled today", "Skip", "Queue", "Dashboard", "Annotate", "Report an issue"]
 LATIN_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,'’]+[A-Za-z]{2,}){3,}")
@@ -51,6 +69,27 @@ def _untranslated_on(page, english: set[str]) -> list[str]:
     return sorted(exact | sentences)
 
 
+def test_every_page_is_in_the_lists():
+    """A page added to a URL configuration fails here until the Urdu walk below visits it."""
+    from tests.parity.test_access_matrix import endpoints
+
+    visited = {_route_of(path) for path in EVALUATOR_PAGES + CALIBRATION_PAGES + STAFF_PAGES + ANONYMOUS_PAGES}
+    missing = []
+    for route, name, _rules in endpoints():
+        if route.startswith("api/") or name in NOT_PAGES:
+            continue
+        if re.sub(r"<[^>]+>", "*", route) not in visited:
+            missing.append(f"/{route} ({name})")
+    assert missing == [], "pages the RTL walk does not visit (add them, or to NOT_PAGES):\n" + "\n".join(missing)
+
+
+def _route_of(path: str) -> str:
+    """``/report/{report}/?x=1`` -> ``report/*/`` (a route with its converters as ``*``)."""
+    bare = path.split("?", 1)[0].lstrip("/")
+    bare = re.sub(r"\{[a-z]+\}", "*", bare)
+    return re.sub(r"(?<=/)(topics|promote)(?=/)", "*", bare)
+
+
 def _setup():
     project = ProjectFactory(slug="topics", name="Topics")
     urdu, amharic = language("urd_Arab"), language("amh_Ethi")
@@ -69,6 +108,27 @@ def _setup():
     calibration_round_create(pool=pool, items=gold)
     get_user_model().objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
     return project, pool
+
+
+def _setup_work(project):
+    """zara's labelled item (its edit page), her flag (the Flagged tab), the item on her screen (its own
+    page), a public report and a candidate model (the promote confirmation): ids for the page lists."""
+    zara = get_user_model().objects.get(username="zara")
+    urdu = language("urd_Arab")
+    ItemFactory(project=project, language=urdu, text="حکومت نے نیا بجٹ پیش کیا۔", priority=5)
+    ItemFactory(project=project, language=urdu, text="یہ جملہ پڑھا نہیں جا سکتا۔", priority=4)
+    labelled = assignment_next(evaluator=zara)
+    annotation = annotation_submit(evaluator=zara, assignment_id=labelled.pk, label="politics",
+                                   idempotency_key=uuid.uuid4().hex)
+    flagged = assignment_next(evaluator=zara)
+    item_flag(evaluator=zara, assignment_id=flagged.pk, reason="unreadable", comment="متن ادھورا ہے")
+    shown = assignment_next(evaluator=zara)
+    report = report_create(language="urd_Arab", input_text="موسم کیسا ہے؟", model_output="کھیل",
+                           category=Report.Category.WRONG_LABEL)
+    version = ModelVersion.objects.create(project=project, language=urdu, backend="ngram", adapter_path="x",
+                                          macro_f1=0.41, status=ModelVersion.Status.CANDIDATE)
+    return {"assignment": shown.public_id, "annotation": annotation.pk, "report": report.reference,
+            "version": version.pk}
 
 
 def _in_language(page, live_server, code):
@@ -105,12 +165,13 @@ def _kbd_inside_buttons_at_start(page):
 
 
 def test_every_evaluator_page_in_urdu_is_rtl_and_translated(page, live_server):
-    _, pool = _setup()
+    project, pool = _setup()
+    ids = _setup_work(project)
     english = _english_interface_strings()
     login(page, live_server, "zara")
     _in_language(page, live_server, "ur")
-    for path in EVALUATOR_PAGES[:-1]:
-        _check_page(page, live_server.url + path, english)
+    for path in EVALUATOR_PAGES:
+        _check_page(page, live_server.url + path.format(**ids), english)
         if path == "/work/":
             text = page.locator('[data-test="item-text"]')
             expect(text).to_have_attribute("lang", "ur")
@@ -124,18 +185,31 @@ def test_every_evaluator_page_in_urdu_is_rtl_and_translated(page, live_server):
     page.context.clear_cookies()
     login(page, live_server, "nadia")
     _in_language(page, live_server, "ur")
-    _check_page(page, live_server.url + EVALUATOR_PAGES[-1].format(pool=pool.pk), english)
+    _check_page(page, live_server.url + CALIBRATION_PAGES[0].format(pool=pool.pk), english)
     _kbd_inside_buttons_at_start(page)
     shot(page, "calibration-ur")
+    attempt = CalibrationAttempt.objects.get(user__username="nadia")
+    order = list(attempt.item_order)
+    calibration_attempt_submit(user=attempt.user, attempt_id=attempt.pk,
+                               answers={pk: "sports" for pk in order})
+    _check_page(page, live_server.url + CALIBRATION_PAGES[1].format(attempt=attempt.pk), english)
+    # and the pages anyone reaches without logging in
+    page.context.clear_cookies()
+    _in_language(page, live_server, "ur")
+    for path in ANONYMOUS_PAGES:
+        _check_page(page, live_server.url + path.format(**ids), english)
 
 
 def test_every_console_page_in_urdu_is_rtl_and_translated(page, live_server):
-    _setup()
+    project, _pool = _setup()
+    ids = _setup_work(project)
     english = _english_interface_strings()
     login(page, live_server, "admin")
     _in_language(page, live_server, "ur")
     for path in STAFF_PAGES:
-        _check_page(page, live_server.url + path, english)
+        _check_page(page, live_server.url + path.format(**ids), english)
+        if path == "/review/?reason=flagged":
+            expect(page.locator("main")).to_contain_text("متن ادھورا ہے")  # the flag's comment: a row is shown
     page.goto(live_server.url + "/console/")
     shot(page, "console-ur")
 

@@ -18,7 +18,18 @@ from tests.factories import ItemFactory, ProjectFactory, UserFactory, language, 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 GUIDELINE = "# Topics\n\nChoose the **one topic** the sentence is about.\n\n- politics\n- sports\n- health\n"
-GOLD = {"Majalisar dokoki ta zartar da doka.": "politics", "Kungiyar kwallon kafa ta ci wasa.": "sports"}
+
+
+def _real_hausa():
+    """Real Hausa sentences: the SIB-200 sample the demo ships (annotation/demo_data/sib200, CC BY-SA 4.0)."""
+    from annotation.corpora import DEMO_SAMPLE, load_sib200
+
+    return load_sib200(DEMO_SAMPLE, ["hau_Latn"])["hau_Latn"]
+
+
+REAL = _real_hausa()
+# Calibration gold: the first politics and sports sentences of the sample's dev split, with their SIB-200 topic.
+GOLD = {next(r.text for r in REAL["dev"] if r.label == topic): topic for topic in ("politics", "sports")}
 
 
 def _project(tag="hau_Latn"):
@@ -38,13 +49,14 @@ def _progress(page, key):
 
 
 def test_evaluator_acknowledges_calibrates_labels_with_keyboard_and_undoes(page, live_server):
+    """An invited evaluator qualifies on real sentences, then labels real sentences from the keyboard."""
     project, hausa = _project()
     pool = Pool.objects.create(project=project, language=hausa, control_rate=0.0, pass_mark=0.5)
     user = UserFactory(username="amina")
     membership_invite(pool=pool, user=user)
     calibration_round_create(pool=pool, items=[GoldItem(text=t, reference_label=v, explanation=f"It is about {v}.")
                                                for t, v in GOLD.items()])
-    texts = [f"Jumla ta {n} game da labarai." for n in range(4)]
+    texts = [row.text for row in REAL["train"][:4]]  # the work: real sentences too
     for n, text in enumerate(texts):
         ItemFactory(project=project, language=hausa, text=text, priority=10 - n)
 
@@ -248,7 +260,7 @@ def test_console_dashboards_render_charts(page, live_server):
     shot(page, "agreement-dashboard")
     page.goto(f"{live_server.url}/console/parity/")
     expect(page.locator('[data-test="gap"]')).to_have_text("0.260")
-    expect(page.locator('[data-test="untrained"]')).to_contain_text("urd_Arab")
+    expect(page.locator('[data-test="untrained"]')).to_contain_text("Urdu")  # named, not urd_Arab
     expect(page.locator("canvas[data-ready]")).to_have_count(3)
     # hovering a bar shows its value
     chart_id = f"p{project.pk}-f1"
@@ -261,7 +273,7 @@ def test_console_dashboards_render_charts(page, live_server):
     assert tooltip == ["champion macro-F1: 0.780"]
     history = page.evaluate(f"window.parityCharts['p{project.pk}-history'].data.datasets"
                             ".map(d => [d.label, d.showLine, d.data.length])")
-    assert ["hau_Latn candidates (not promoted)", False, 1] in history and ["hau_Latn champions", True, 3] in history
+    assert ["Hausa candidates (not promoted)", False, 1] in history and ["Hausa champions", True, 3] in history
     shot(page, "parity-dashboard")
     SamplingRun.objects.create(project=project, strategy="entropy", budget=30, status="succeeded", progress=1.0,
                                allocation={"hau_Latn": {"items": 10.0, "strategy": "entropy", "n_scored": 120,

@@ -26,7 +26,7 @@ def test_pool_manager_suspends_only_members_of_their_pool(client):
     own.refresh_from_db()
     other.refresh_from_db()
     assert (own.state, other.state) == ("suspended", "qualified")
-    assert b"1 selected row(s) skipped" in response.content
+    assert b"1 selected row skipped" in response.content
 
 
 def test_project_manager_cannot_promote_another_projects_model(client):

@@ -35,14 +35,14 @@ def test_untrained_languages_are_marked_and_not_counted_as_worst_or_gap(client, 
     html = client.get(reverse("learner:parity")).content.decode()
     # One trained language: no worst, no gap (not "worst = hau_Latn, gap 0.000").
     assert 'data-test="worst">—<' in html and 'data-test="gap">—<' in html
-    assert 'data-test="untrained"' in html and "<strong>amh_Ethi</strong>" in html
+    assert 'data-test="untrained"' in html and '<strong><bdi title="amh_Ethi">Amharic</bdi></strong>' in html
     assert "at least two trained languages" in html
     row = re.search(r'data-test="row-urd_Arab">(.*?)</tr>', html, re.S).group(1)
     assert "not trained yet" in row and "0.000" not in row
     f1 = charts(html)[f"p{three_languages.pk}-f1"]
     values = {p["x"]: p["y"] for p in f1["series"][0]["points"]}
-    assert values == {"amh_Ethi": None, "hau_Latn": 0.42, "urd_Arab": None}  # not drawn as 0
-    assert f1["notes"] == {"amh_Ethi": "not trained yet", "urd_Arab": "not trained yet"}
+    assert values == {"Amharic": None, "Hausa": 0.42, "Urdu": None}  # not drawn as 0, named in English here
+    assert f1["notes"] == {"Amharic": "not trained yet", "Urdu": "not trained yet"}
 
 
 def test_worst_and_gap_use_trained_languages_only(client, staff, three_languages, hausa):
@@ -50,8 +50,8 @@ def test_worst_and_gap_use_trained_languages_only(client, staff, three_languages
     version(three_languages, language("amh_Ethi"), 0.5, Status.CHAMPION)
     client.force_login(staff)
     html = client.get(reverse("learner:parity")).content.decode()
-    assert 'data-test="worst">amh_Ethi 0.500<' in html and 'data-test="gap">0.300<' in html
-    assert "<strong>urd_Arab</strong>" in html
+    assert 'data-test="worst"><bdi>Amharic</bdi> 0.500<' in html and 'data-test="gap">0.300<' in html
+    assert '<strong><bdi title="urd_Arab">Urdu</bdi></strong>' in html
 
 
 def test_version_history_keeps_candidates_off_the_champion_line(client, staff, project, hausa):
@@ -61,7 +61,7 @@ def test_version_history_keeps_candidates_off_the_champion_line(client, staff, p
     client.force_login(staff)
     history = charts(client.get(reverse("learner:parity")).content.decode())[f"p{project.pk}-history"]
     by_name = {s["name"]: s for s in history["series"]}
-    champions, candidates = by_name["hau_Latn champions"], by_name["hau_Latn candidates (not promoted)"]
+    champions, candidates = by_name["Hausa champions"], by_name["Hausa candidates (not promoted)"]
     assert [p["y"] for p in champions["points"]] == [0.40, 0.55] and champions["line"] is True
     assert [p["y"] for p in candidates["points"]] == [0.038]
     assert candidates["line"] is False and candidates["hollow"] is True

@@ -181,3 +181,50 @@ def test_a_scoped_reviewer_sees_and_decides_only_the_languages_they_review(clien
     theirs.refresh_from_db()
     mine.refresh_from_db()
     assert (mine.status, theirs.status) == ("approved", "adjudication")
+
+
+def _nav_links(client) -> list[str]:
+    html = client.get(reverse("tokens")).content.decode()  # a page every signed-in user opens
+    nav = re.search(r'<nav aria-label="[^"]*">(.*?)</nav>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)"', nav)
+
+
+@pytest.mark.parametrize("role", ["reviewer only", "reviewer and evaluator"])
+def test_a_reviewer_without_any_console_role_sees_the_review_link(client, project, hausa, role):
+    user = (f.qualified_evaluator(project, hausa, username="both") if role == "reviewer and evaluator"
+            else f.UserFactory(username="solo"))
+    from parity.access import role_grant
+
+    role_grant(user=user, role=REVIEWERS, obj=f.pool(project, hausa))
+    client.force_login(user)
+    assert reverse("annotation:review_queue") in _nav_links(client)
+    assert client.get(reverse("annotation:review_queue")).status_code == 200
+
+
+def test_a_pure_evaluator_and_a_pool_manager_do_not_see_the_review_link(client, evaluator, project, hausa):
+    client.force_login(evaluator)
+    links = _nav_links(client)
+    assert reverse("annotation:review_queue") not in links and reverse("annotation:workspace") in links
+    from parity.access import POOL_MANAGERS
+
+    client.force_login(f.role_user(POOL_MANAGERS, f.pool(project, hausa), username="pm-pool"))
+    assert reverse("annotation:review_queue") not in _nav_links(client)
+
+
+def test_a_reviewer_group_member_without_a_pool_does_not_see_the_review_link(client, project, hausa):
+    """The group alone reviews nothing (the queue would be empty, its actions refused)."""
+    from parity.access import role_grant
+
+    user = f.UserFactory(username="nopool")
+    role_grant(user=user, role=REVIEWERS)
+    client.force_login(user)
+    assert reverse("annotation:review_queue") not in _nav_links(client)
+
+
+def test_resolving_a_flag_twice_from_the_queue_is_no_error(rc, project, hausa, evaluator):
+    item = flagged(project, hausa, evaluator)
+    url = reverse("annotation:review_resolve", args=[item.pk])
+    rc.post(url, {"action": "dismiss"})
+    again = rc.post(url, {"action": "dismiss"}, follow=True).content.decode()
+    assert "flag dismissed" in again and "no open flag" not in again
+    assert ItemFlag.objects.get(item=item).resolution == ItemFlag.Resolution.DISMISSED
