@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def report_reference() -> str:
@@ -507,8 +508,9 @@ class Report(models.Model):
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("report")
-        verbose_name_plural = _("reports")
+        # "report" alone is also the acknowledgement report of a guideline: the context keeps them apart.
+        verbose_name = pgettext_lazy("end-user report", "report")
+        verbose_name_plural = pgettext_lazy("end-user report", "reports")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
