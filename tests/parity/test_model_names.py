@@ -64,6 +64,9 @@ def test_the_name_check_catches_plain_and_derived_names():
             verbose_name = _("marked")
             verbose_name_plural = _("marked ones")
 
+        def __str__(self) -> str:
+            return "marked"
+
     class Unmarked(models.Model):
         control_rate = models.FloatField()  # derived: "control rate"
         note = models.TextField(verbose_name="note")  # explicit but plain
@@ -72,6 +75,9 @@ def test_the_name_check_catches_plain_and_derived_names():
         class Meta:
             app_label = "annotation"
             verbose_name = "unmarked"
+
+        def __str__(self) -> str:
+            return "unmarked"
 
     assert untranslatable_names([Marked]) == []
     assert untranslatable_names([Unmarked]) == [
