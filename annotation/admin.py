@@ -45,7 +45,7 @@ class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     """Projects. Overlap k is the number of distinct evaluators per item (a pool can set its own k for its
     language). Capacity is the number of active qualified evaluators of a language who acknowledged the
     current guideline: below k, items cannot complete, unless "aggregate when short" lets the project
-    aggregate with the labels it can get (never fewer than "short min labels"; 1 label always goes to a
+    aggregate with the labels it can get (never fewer than "fewest labels when short"; 1 label always goes to a
     reviewer). Saving a project whose k exceeds a language's capacity shows a warning."""
 
     list_display = ["name", "slug", "schema_type", "overlap", "aggregation", "auto_approve", "min_confidence",

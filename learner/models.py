@@ -19,26 +19,37 @@ class ModelVersion(models.Model):
         CHAMPION = "champion", _("Champion")
         RETIRED = "retired", _("Retired")
 
-    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="model_versions")
-    language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="model_versions")
-    backend = models.CharField(max_length=16, choices=Backend.choices)
-    backbone = models.CharField(max_length=300, blank=True)
-    adapter_path = models.CharField(max_length=500, help_text=_("Location in the artifact storage"))
-    adapter_bytes = models.PositiveBigIntegerField(default=0)
-    metrics = models.JSONField(default=dict)
-    macro_f1 = models.FloatField(null=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
-    status_reason = models.TextField(blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
-    training_run = models.ForeignKey(
-        "learner.TrainingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_versions"
+    project = models.ForeignKey(
+        "annotation.Project", verbose_name=_("project"), on_delete=models.CASCADE, related_name="model_versions",
     )
-    n_labels = models.PositiveIntegerField(default=0)
-    label_snapshot_hash = models.CharField(max_length=64, blank=True)
-    guideline_version = models.CharField(max_length=16, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    language = models.ForeignKey(
+        "evaluators.Language", verbose_name=_("language"), on_delete=models.PROTECT, related_name="model_versions",
+    )
+    backend = models.CharField(verbose_name=_("backend"), max_length=16, choices=Backend.choices)
+    backbone = models.CharField(verbose_name=_("backbone"), max_length=300, blank=True)
+    adapter_path = models.CharField(
+        verbose_name=_("adapter path"), max_length=500, help_text=_("Location in the artifact storage"),
+    )
+    adapter_bytes = models.PositiveBigIntegerField(verbose_name=_("adapter size (bytes)"), default=0)
+    metrics = models.JSONField(verbose_name=_("metrics"), default=dict)
+    macro_f1 = models.FloatField(verbose_name=_("macro-F1"), null=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.CANDIDATE)
+    status_reason = models.TextField(verbose_name=_("status reason"), blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+    )
+    training_run = models.ForeignKey(
+        "learner.TrainingRun", verbose_name=_("training run"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="model_versions",
+    )
+    n_labels = models.PositiveIntegerField(verbose_name=_("number of labels"), default=0)
+    label_snapshot_hash = models.CharField(verbose_name=_("label snapshot hash"), max_length=64, blank=True)
+    guideline_version = models.CharField(verbose_name=_("guideline version"), max_length=16, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -58,22 +69,29 @@ class RunStatus(models.TextChoices):
 
 
 class TrainingRun(models.Model):
-    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="training_runs")
-    languages = models.ManyToManyField("evaluators.Language", related_name="training_runs")
-    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NGRAM)
-    config = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
-    progress = models.FloatField(default=0.0)
-    message = models.TextField(blank=True)
-    trigger = models.CharField(max_length=16, default="manual")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Last sign of life of the worker running it; a stale one may be taken over")
+    project = models.ForeignKey(
+        "annotation.Project", verbose_name=_("project"), on_delete=models.CASCADE, related_name="training_runs",
     )
-    finished_at = models.DateTimeField(null=True, blank=True)
+    languages = models.ManyToManyField("evaluators.Language", verbose_name=_("languages"), related_name="training_runs")
+    backend = models.CharField(verbose_name=_("backend"), max_length=16, choices=Backend.choices, default=Backend.NGRAM)
+    config = models.JSONField(verbose_name=_("config"), default=dict, blank=True)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True,
+    )
+    progress = models.FloatField(verbose_name=_("progress"), default=0.0)
+    message = models.TextField(verbose_name=_("message"), blank=True)
+    trigger = models.CharField(verbose_name=_("trigger"), max_length=16, default="manual")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        verbose_name=_("heartbeat at"), null=True, blank=True,
+        help_text=_("Last sign of life of the worker running it; a stale one may be taken over"),
+    )
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("training run")
+        verbose_name_plural = _("training runs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="training_progress_range")
@@ -84,19 +102,29 @@ class TrainingRun(models.Model):
 
 
 class SamplingRun(models.Model):
-    project = models.ForeignKey("annotation.Project", on_delete=models.CASCADE, related_name="sampling_runs")
-    strategy = models.CharField(max_length=32, default="entropy")
-    backend = models.CharField(max_length=16, choices=Backend.choices, default=Backend.NGRAM)
-    budget = models.PositiveIntegerField()
-    allocation_mode = models.CharField(max_length=16, default="parity", help_text=_("parity or uniform"))
-    allocation = models.JSONField(default=dict, blank=True, help_text=_("Items per language and why"))
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.FloatField(default=0.0)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    project = models.ForeignKey(
+        "annotation.Project", verbose_name=_("project"), on_delete=models.CASCADE, related_name="sampling_runs",
+    )
+    strategy = models.CharField(verbose_name=_("strategy"), max_length=32, default="entropy")
+    backend = models.CharField(verbose_name=_("backend"), max_length=16, choices=Backend.choices, default=Backend.NGRAM)
+    budget = models.PositiveIntegerField(verbose_name=_("budget"))
+    allocation_mode = models.CharField(
+        verbose_name=_("allocation mode"), max_length=16, default="parity", help_text=_("parity or uniform"),
+    )
+    allocation = models.JSONField(
+        verbose_name=_("allocation"), default=dict, blank=True, help_text=_("Items per language and why"),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED,
+    )
+    progress = models.FloatField(verbose_name=_("progress"), default=0.0)
+    message = models.TextField(verbose_name=_("message"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sampling run")
+        verbose_name_plural = _("sampling runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -104,12 +132,16 @@ class SamplingRun(models.Model):
 
 
 class SampledItem(models.Model):
-    run = models.ForeignKey(SamplingRun, on_delete=models.CASCADE, related_name="picks")
-    item = models.ForeignKey("annotation.Item", on_delete=models.CASCADE, related_name="samplings")
-    score = models.FloatField()
-    rank = models.PositiveIntegerField()
+    run = models.ForeignKey(SamplingRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="picks")
+    item = models.ForeignKey(
+        "annotation.Item", verbose_name=_("item"), on_delete=models.CASCADE, related_name="samplings",
+    )
+    score = models.FloatField(verbose_name=_("score"))
+    rank = models.PositiveIntegerField(verbose_name=_("rank"))
 
     class Meta:
+        verbose_name = _("sampled item")
+        verbose_name_plural = _("sampled items")
         ordering = ["run", "rank"]
         constraints = [models.UniqueConstraint(fields=["run", "item"], name="sampled_item_unique")]
 
@@ -120,17 +152,27 @@ class SampledItem(models.Model):
 class ScoringShard(models.Model):
     """One id range of one language's pool, scored by one worker; the last shard to finish merges them."""
 
-    run = models.ForeignKey(SamplingRun, on_delete=models.CASCADE, related_name="shards")
-    language = models.ForeignKey("evaluators.Language", on_delete=models.PROTECT, related_name="+")
-    index = models.PositiveIntegerField()
-    id_from = models.BigIntegerField(null=True, blank=True, help_text=_("First item id (inclusive); empty: open"))
-    id_to = models.BigIntegerField(null=True, blank=True, help_text=_("Last item id (exclusive); empty: open"))
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    result = models.JSONField(default=dict, blank=True)
-    n_scored = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(SamplingRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="shards")
+    language = models.ForeignKey(
+        "evaluators.Language", verbose_name=_("language"), on_delete=models.PROTECT, related_name="+",
+    )
+    index = models.PositiveIntegerField(verbose_name=_("index"))
+    id_from = models.BigIntegerField(
+        verbose_name=_("from item id"), null=True, blank=True, help_text=_("First item id (inclusive); empty: open"),
+    )
+    id_to = models.BigIntegerField(
+        verbose_name=_("to item id"), null=True, blank=True, help_text=_("Last item id (exclusive); empty: open"),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED,
+    )
+    result = models.JSONField(verbose_name=_("result"), default=dict, blank=True)
+    n_scored = models.PositiveIntegerField(verbose_name=_("items scored"), default=0)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("scoring shard")
+        verbose_name_plural = _("scoring shards")
         ordering = ["run", "language", "index"]
         constraints = [models.UniqueConstraint(fields=["run", "language", "index"], name="scoring_shard_unique")]
 
