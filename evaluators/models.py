@@ -409,11 +409,21 @@ class ControlAnswer(models.Model):
     in_window = models.BooleanField(
         default=True, help_text="False once the member is reinstated or re-qualified: old answers stop counting"
     )
+    scored = models.BooleanField(
+        default=False,
+        help_text="True once the background job (evaluators.control_statistics) has counted this answer: gold "
+        "exposure, rolling accuracy, suspension. Set in the same transaction, so a redelivered job skips it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["membership", "in_window", "-id"], name="control_answer_window_idx")]
+        indexes = [
+            models.Index(fields=["membership", "in_window", "-id"], name="control_answer_window_idx"),
+            # The answers still waiting for the job (a handful at any time): the job and its beat sweep.
+            models.Index(fields=["membership", "id"], condition=models.Q(scored=False),
+                         name="control_answer_unscored_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"control #{self.item_id}: {'right' if self.correct else 'wrong'}"

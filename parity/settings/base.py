@@ -289,6 +289,12 @@ if LEARNER_HEARTBEAT_SECONDS * 3 > LEARNER_TAKEOVER_SECONDS:
 # after AGGREGATION_PENDING_TTL_S in case its job was lost (the beat sweep aggregates what is left).
 AGGREGATION_DELAY_S = env.float("AGGREGATION_DELAY_S", default=2.0)
 AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
+# Control statistics (gold exposure, rolling accuracy, auto-suspension) run in one coalesced job per pool
+# member after the submit commits, CONTROL_STATS_DELAY_S later: a suspension lands that much (plus the
+# queue's latency) after the answer that triggers it. The pending mark expires after
+# CONTROL_STATS_PENDING_TTL_S; the evaluators.control_statistics_sweep beat task counts what a lost job left.
+CONTROL_STATS_DELAY_S = env.float("CONTROL_STATS_DELAY_S", default=1.0)
+CONTROL_STATS_PENDING_TTL_S = env.int("CONTROL_STATS_PENDING_TTL_S", default=120)
 # The workspace keeps this many items leased and sent ahead (the one shown included), so that a keypress
 # shows the next item without waiting for the server; the leases go back when the workspace closes.
 WORKSPACE_PREFETCH = env.int("WORKSPACE_PREFETCH", default=3)
