@@ -41,6 +41,7 @@ from annotation.models import (
     Label,
     Project,
     Report,
+    SweepWatermark,
 )
 from annotation.selectors import items_not_stored
 from annotation.signals import annotation_submitted
@@ -721,28 +722,70 @@ def aggregation_job_run(*, project: Project, language: Language) -> int:
     return decided
 
 
-def aggregation_sweep() -> dict[str, int]:
-    """Safety net run by beat: aggregate pairs whose items wait with k labels (a dispatch that never
-    reached the broker) and take the agreement snapshots whose time window has passed."""
-    decided = snapshots = 0
-    # Pairs with labelled open items; aggregation_batch_run applies each pair's own k.
-    pending = (
-        Item.objects.filter(status=Item.Status.OPEN, is_control=False, annotation_count__gt=0)
-        .values_list("project_id", "language_id").distinct()
+SWEEP_NAME = "annotation.aggregation_sweep"
+
+
+def _changed_pairs(since: datetime | None) -> set[tuple[int, int]]:
+    """Project × language pairs with a label written or changed (a discard too) since ``since``; every
+    pair with a label or a labelled open item when ``since`` is None (a full pass)."""
+    annotations = Annotation.objects.all() if since is None else Annotation.objects.filter(updated_at__gte=since)
+    pairs = set(annotations.order_by().values_list("item__project_id", "item__language_id").distinct())
+    if since is None:
+        pairs |= set(
+            Item.objects.filter(status=Item.Status.OPEN, is_control=False, annotation_count__gt=0)
+            .order_by().values_list("project_id", "language_id").distinct()
+        )
+    return pairs
+
+
+def _snapshot_owed(project: Project, language: Language) -> bool:
+    """A pair whose numbers changed after its last agreement snapshot (one not due yet is owed later)."""
+    last = AgreementSnapshot.objects.filter(project=project, language=language).order_by("-created_at").first()
+    latest, _ = _latest_change(project, language, _annotations_of(project, language))
+    return latest is not None and (last is None or latest > last.created_at)
+
+
+def aggregation_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Safety net run by beat every minute: aggregate pairs whose items wait with k labels (a dispatch
+    that never reached the broker) and take the agreement snapshots that are due.
+
+    It reads only the pairs that changed since the previous sweep, not every annotation: a durable
+    watermark (``SweepWatermark``) holds when the last completed sweep started, and this one reads labels
+    with ``updated_at`` from that instant minus ``AGGREGATION_SWEEP_OVERLAP_S``. The overlap covers a
+    submission whose row was stamped before that instant but committed after the previous sweep read
+    (a label written during a sweep is picked up by the next one); re-reading a pair is harmless, the
+    job is idempotent. Pairs that changed but whose snapshot was not due yet are carried in the
+    watermark until it is. With no watermark (the first run), and every ``AGGREGATION_SWEEP_FULL_S``
+    seconds, the sweep covers every pair, which also catches items made pending without a new label (a
+    k lowered in the admin). The watermark moves only when the sweep completes: a sweep that crashes is
+    redone from the old one.
+    """
+    now = now or timezone.now()
+    mark, _ = SweepWatermark.objects.get_or_create(name=SWEEP_NAME)
+    full = mark.value is None or mark.full_at is None or (
+        (now - mark.full_at).total_seconds() >= float(settings.AGGREGATION_SWEEP_FULL_S)
     )
-    for project_id, language_id in list(pending):
-        project, language = Project.objects.get(pk=project_id), Language.objects.get(pk=language_id)
+    since = None if full else mark.value - timedelta(seconds=float(settings.AGGREGATION_SWEEP_OVERLAP_S))
+    pairs = _changed_pairs(since) | {tuple(pair) for pair in mark.pending}
+    decided = snapshots = 0
+    carried: list[list[int]] = []
+    projects = Project.objects.in_bulk({project_id for project_id, _ in pairs})
+    languages = Language.objects.in_bulk({language_id for _, language_id in pairs})
+    for project_id, language_id in sorted(pairs):
+        project, language = projects.get(project_id), languages.get(language_id)
+        if project is None or language is None:
+            continue  # deleted since
         decided += aggregation_job_run(project=project, language=language)
-    for project_id, language_id in list(
-        Annotation.objects.filter(assignment__is_control=False)
-        .values_list("item__project_id", "item__language_id").distinct()
-    ):
-        project, language = Project.objects.get(pk=project_id), Language.objects.get(pk=language_id)
-        snapshots += agreement_snapshot_if_due(project=project, language=language) is not None
-    return {"decided": decided, "snapshots": snapshots}
+        if agreement_snapshot_if_due(project=project, language=language, now=now) is not None:
+            snapshots += 1
+        elif _snapshot_owed(project, language):
+            carried.append([project_id, language_id])
+    SweepWatermark.objects.filter(pk=mark.pk).update(
+        value=now, pending=carried, full_at=now if full else mark.full_at, updated_at=timezone.now()
+    )
+    return {"decided": decided, "snapshots": snapshots, "pairs": len(pairs), "full": int(full)}
 
 
-@transaction.atomic
 def aggregation_batch_run(*, project: Project, language: Language | None = None) -> int:
     """Aggregate every item that has its k annotations (the language's effective k: fewer when the project
     aggregates short of evaluators) but no decision yet. Rows another job holds are skipped: that job
@@ -837,7 +880,10 @@ def annotations_discard(
     )
     discard = AnnotationDiscard.objects.create(membership=membership, since=since, reason=reason, actor=actor,
                                                n_annotations=len(annotations))
-    Annotation.objects.filter(pk__in=[a.pk for a in annotations]).update(discarded_at=now, discard=discard)
+    # updated_at too: the aggregation sweep finds the pairs whose numbers changed by it.
+    Annotation.objects.filter(pk__in=[a.pk for a in annotations]).update(
+        discarded_at=now, discard=discard, updated_at=now
+    )
     ControlAnswer.objects.filter(annotation__in=[a.pk for a in annotations]).update(in_window=False)
     lost: dict[int, int] = {}
     for annotation in annotations:

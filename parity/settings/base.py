@@ -289,6 +289,12 @@ if LEARNER_HEARTBEAT_SECONDS * 3 > LEARNER_TAKEOVER_SECONDS:
 # after AGGREGATION_PENDING_TTL_S in case its job was lost (the beat sweep aggregates what is left).
 AGGREGATION_DELAY_S = env.float("AGGREGATION_DELAY_S", default=2.0)
 AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
+# The beat sweep reads only labels changed since its durable watermark, minus AGGREGATION_SWEEP_OVERLAP_S (longer
+# than any submit transaction, so a label stamped before a sweep but committed after it is still read), and
+# goes over every pair once per AGGREGATION_SWEEP_FULL_S (a k lowered in the admin makes items pending
+# without a new label).
+AGGREGATION_SWEEP_OVERLAP_S = env.int("AGGREGATION_SWEEP_OVERLAP_S", default=120)
+AGGREGATION_SWEEP_FULL_S = env.int("AGGREGATION_SWEEP_FULL_S", default=3600)
 # Control statistics (gold exposure, rolling accuracy, auto-suspension) run in one coalesced job per pool
 # member after the submit commits, CONTROL_STATS_DELAY_S later: a suspension lands that much (plus the
 # queue's latency) after the answer that triggers it. The pending mark expires after
