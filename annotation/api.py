@@ -249,8 +249,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         payload.is_valid(raise_exception=True)
         project = None
         if payload.validated_data.get("project"):
-            project = get_object_or_404(
-                selectors.projects_for(user=request.user), slug=payload.validated_data["project"]
+            project = get_object_or_404(  # the project only: its labels and languages are not needed here
+                selectors.projects_for(user=request.user).prefetch_related(None), slug=payload.validated_data["project"]
             )
         assignment = services.assignment_next(evaluator=request.user, project=project)
         if assignment is None:

@@ -275,14 +275,18 @@ def _lock_evaluator(evaluator: AbstractBaseUser) -> None:
 def _valid_leases(*, evaluator: AbstractBaseUser, project: Project | None, now: datetime) -> list[Assignment]:
     """The evaluator's open leases, oldest first; a lease left over from before a suspension or removal
     is never served: it goes back to the queue."""
+    # The project is filtered here, not in SQL: the evaluator holds a few leases, and a condition on the
+    # joined item let PostgreSQL start from the project's items (all of them) when its statistics were
+    # stale, which made this read 5-20 ms instead of 0.1 ms.
     leases = (
         Assignment.objects.filter(evaluator=evaluator, status=Assignment.Status.ACTIVE, expires_at__gt=now)
-        .filter(**({"item__project": project} if project else {}))
         .select_related("item__project", "item__language")
         .order_by("leased_at", "id")
     )
     valid, refusals = [], {}
     for current in leases:
+        if project is not None and current.item.project_id != project.pk:
+            continue
         pair = (current.item.project_id, current.item.language_id)
         if pair not in refusals:
             refusals[pair] = membership_refusal(user=evaluator, project_id=pair[0], language_id=pair[1])
@@ -328,6 +332,7 @@ def _lease_new(
         return None
     control = _next_control(evaluator=evaluator, pool=best[2], rng=rng)
     if control is not None:
+        control.project, control.language = best[2].project, best[2].language
         return _lease(item=control, evaluator=evaluator, now=now, control=True,
                       lease_minutes=best[2].project.lease_minutes)
     ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
@@ -338,6 +343,7 @@ def _lease_new(
         )
         # The row was re-read under its lock, so the counters are current.
         if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
+            item.project, item.language = pool.project, pool.language  # read with the pool: not again
             return _lease(
                 item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
             )
@@ -455,11 +461,15 @@ def annotation_submit(
     """
     time_spent_ms = max(0, int(time_spent_ms))
     digest = _payload_hash(assignment_id=assignment_id, label=label)
-    prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
-    if prior is not None:
-        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
-    assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
-    # A retry that waited for the lock while the first request committed sees its annotation now.
+    try:
+        assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
+    except Assignment.DoesNotExist:
+        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        if prior is not None:  # the key was used for another of this evaluator's assignments
+            return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
+        raise
+    # Read under the assignment's lock, so a retry that waited for it while the first request committed
+    # sees that request's annotation (one read: the lock is cheap, a retry is rare).
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
         return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
@@ -476,7 +486,7 @@ def annotation_submit(
     project = assignment.item.project
     _check_label(project, label)
     version = guideline_current(project=project)
-    if version is None or not guideline_is_acknowledged(user=evaluator, project=project):
+    if version is None or not guideline_is_acknowledged(user=evaluator, project=project, current=version):
         raise GuidelineNotAcknowledged(gettext("acknowledge the current guideline version before submitting"),
                                        project=project, version=version)
     if guideline_version_id is not None and guideline_version_id != version.pk:
@@ -485,6 +495,7 @@ def annotation_submit(
             % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
     item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
+    item.project = project  # the response reads it: no second read of the project
     try:
         with transaction.atomic():
             annotation = Annotation.objects.create(

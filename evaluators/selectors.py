@@ -32,8 +32,10 @@ def guideline_current(*, project) -> GuidelineVersion | None:
     )
 
 
-def guideline_is_acknowledged(*, user: AbstractBaseUser, project) -> bool:
-    current = guideline_current(project=project)
+def guideline_is_acknowledged(*, user: AbstractBaseUser, project, current: GuidelineVersion | None = None) -> bool:
+    """Whether the user acknowledged the project's current version (``current``: that version, when the
+    caller has just read it, so that it is not read twice)."""
+    current = current if current is not None else guideline_current(project=project)
     return current is not None and GuidelineAcknowledgement.objects.filter(user=user, version=current).exists()
 
 
