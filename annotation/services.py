@@ -216,12 +216,24 @@ def item_flag(
 
 
 # --------------------------------------------------------------------------- the assignment engine
-def _lease(*, item: Item, evaluator: AbstractBaseUser, now: datetime, control: bool, lease_minutes: int) -> Assignment:
+def _lease(
+    *, item: Item, evaluator: AbstractBaseUser, now: datetime, control: bool, lease_minutes: int,
+    known_new: bool = False,
+) -> Assignment:
+    """Lease ``item``. ``known_new``: the caller read, under the item's lock and with the evaluator's
+    row locked, that this evaluator has no assignment of the item at all, so one INSERT does (instead
+    of get_or_create's read, savepoint, insert and release: four round trips on every next)."""
     expires = now + timedelta(minutes=lease_minutes)
-    assignment, created = Assignment.objects.get_or_create(
-        item=item, evaluator=evaluator,
-        defaults={"leased_at": now, "expires_at": expires, "is_control": control},
-    )
+    if known_new:
+        assignment = Assignment.objects.create(
+            item=item, evaluator=evaluator, leased_at=now, expires_at=expires, is_control=control
+        )
+        created = True
+    else:
+        assignment, created = Assignment.objects.get_or_create(
+            item=item, evaluator=evaluator,
+            defaults={"leased_at": now, "expires_at": expires, "is_control": control},
+        )
     if not created:  # a control whose lease had expired, or an item this evaluator released unseen
         assignment.status, assignment.leased_at, assignment.expires_at = Assignment.Status.ACTIVE, now, expires
         assignment.skip_reason = ""
@@ -339,13 +351,18 @@ def _lease_new(
     for pool in ordered:
         item = (
             next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
+            # Whether a released lease of this evaluator exists (the only assignment it may have here).
+            .annotate(released_before=Exists(
+                Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator.pk)
+            ))
             .select_for_update(skip_locked=True, of=("self",)).first()
         )
         # The row was re-read under its lock, so the counters are current.
         if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
             item.project, item.language = pool.project, pool.language  # read with the pool: not again
             return _lease(
-                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes
+                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes,
+                known_new=not item.released_before,
             )
     return None
 
