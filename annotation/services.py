@@ -166,15 +166,27 @@ def _refuse_unless_member(*, evaluator: AbstractBaseUser, item: Item) -> None:
         raise MembershipInactive(refusal[0].upper() + refusal[1:] + ".")
 
 
-def _own_assignment_locked(*, evaluator: AbstractBaseUser, assignment_id: int) -> Assignment:
+def _own_assignment_locked(
+    *, evaluator: AbstractBaseUser, assignment_id: int | None = None, public_id: str | None = None
+) -> Assignment:
+    """The evaluator's own assignment, by row id or by public id, locked (else DoesNotExist: a 404)."""
+    if public_id is not None:
+        import uuid as uuid_module
+
+        try:
+            lookup = {"public_id": uuid_module.UUID(str(public_id))}
+        except ValueError:
+            raise Assignment.DoesNotExist(f"assignment {public_id} not found") from None
+    else:
+        lookup = {"pk": assignment_id}
     # ``of=("self",)``: without it PostgreSQL also locks the joined item and project rows, and every
     # submit of a project queued behind the one project row.
     assignment = (
         Assignment.objects.select_for_update(of=("self",)).select_related("item__project")
-        .filter(pk=assignment_id, evaluator=evaluator).first()
+        .filter(evaluator=evaluator, **lookup).first()
     )
     if assignment is None:  # another evaluator's assignment does not exist for this one
-        raise Assignment.DoesNotExist(f"assignment {assignment_id} not found")
+        raise Assignment.DoesNotExist(f"assignment {public_id or assignment_id} not found")
     return assignment
 
 
@@ -466,8 +478,9 @@ def _check_label(project: Project, label: str) -> None:
 
 @transaction.atomic
 def annotation_submit(
-    *, evaluator: AbstractBaseUser, assignment_id: int, label: str, idempotency_key: str, time_spent_ms: int = 0,
-    guideline_version_id: int | None = None, suggestion=None,
+    *, evaluator: AbstractBaseUser, assignment_id: int | None = None, label: str, idempotency_key: str,
+    time_spent_ms: int = 0, guideline_version_id: int | None = None, suggestion=None,
+    assignment_public_id: str | None = None,
 ) -> Annotation:
     """Record a label. A retried request with the same idempotency key and payload returns the first
     annotation; the same key with another payload is an IdempotencyConflict (409), never a silent success.
@@ -475,16 +488,26 @@ def annotation_submit(
     ``guideline_version_id`` (optional) is the version the client showed; a stale one is refused so that
     nobody labels under a guideline that changed in the meantime. A member who is no longer qualified
     in the item's pool (suspended, removed) is refused with the reason.
+
+    The assignment is named by its row id or, from the API, by its public id
+    (``assignment_public_id``: looked up with the lock, so the view does not read it first); an unknown
+    or foreign one is ``Assignment.DoesNotExist``.
     """
     time_spent_ms = max(0, int(time_spent_ms))
-    digest = _payload_hash(assignment_id=assignment_id, label=label)
     try:
-        assignment = _own_assignment_locked(evaluator=evaluator, assignment_id=assignment_id)
+        assignment = _own_assignment_locked(
+            evaluator=evaluator, assignment_id=assignment_id, public_id=assignment_public_id
+        )
     except Assignment.DoesNotExist:
-        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        prior = None if assignment_id is None else (
+            Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        )
         if prior is not None:  # the key was used for another of this evaluator's assignments
+            digest = _payload_hash(assignment_id=assignment_id, label=label)
             return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
         raise
+    assignment_id = assignment.pk
+    digest = _payload_hash(assignment_id=assignment_id, label=label)
     # Read under the assignment's lock, so a retry that waited for it while the first request committed
     # sees that request's annotation (one read: the lock is cheap, a retry is rare).
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()

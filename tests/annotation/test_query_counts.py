@@ -231,10 +231,11 @@ EXPECTED = {
     # of the evaluator (get_or_create took a read, a savepoint, the insert and a release: -3 per lease, so
     # -9 for the workspace's window of 3, -3 for web submit/skip/flag refilling it); the response reuses
     # the project and language read with the lease or the assignment (-2 next, -1 submit); submit reads the
-    # idempotency key once under the lock (-1) and the guideline version once (-1); next in a project no
-    # longer prefetches labels and languages (-2); a token request reads the token alone, not all of the
-    # user's tokens (-1 on every token request).
-    "api next": 12, "api next in a project": 14, "token next": 15, "token submit": 18, "api submit": 17,
+    # idempotency key once under the lock (-1) and the guideline version once (-1), and the API submit
+    # looks its assignment up by public id under the lock instead of reading it first in the view (-1);
+    # next in a project no longer prefetches labels and languages (-2); a token request reads the token
+    # alone, not all of the user's tokens (-1 on every token request).
+    "api next": 12, "api next in a project": 14, "token next": 15, "token submit": 17, "api submit": 16,
     "api assignments": 2, "api annotations": 3, "api memberships": 10,
     # reviewer (the role is checked on the object, project × language; the review page adds the two tab
     # counts and the project/language filter menus, one query each, all scoped to what the reviewer reviews)
