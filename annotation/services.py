@@ -48,10 +48,9 @@ from annotation.signals import annotation_submitted
 from evaluators.models import ControlAnswer, Language, MembershipEvent, Pool, PoolMembership
 from evaluators.selectors import (
     control_accuracy,
-    guideline_current,
-    guideline_is_acknowledged,
+    guideline_current_acknowledged,
     membership_refusal,
-    pools_qualified_for,
+    pools_workable_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -323,10 +322,8 @@ def _valid_leases(*, evaluator: AbstractBaseUser, project: Project | None, now: 
 
 
 def _eligible_pools(*, evaluator: AbstractBaseUser, project: Project | None) -> list[Pool]:
-    return [
-        pool for pool in pools_qualified_for(user=evaluator).filter(**({"project": project} if project else {}))
-        if guideline_is_acknowledged(user=evaluator, project=pool.project)
-    ]
+    """Qualified pools whose project's current guideline the evaluator acknowledged (one query)."""
+    return pools_workable_for(user=evaluator, project=project)
 
 
 def _overlaps(pools: list[Pool]) -> dict[int, int]:
@@ -525,8 +522,8 @@ def annotation_submit(
         )
     project = assignment.item.project
     _check_label(project, label)
-    version = guideline_current(project=project)
-    if version is None or not guideline_is_acknowledged(user=evaluator, project=project, current=version):
+    version, acknowledged = guideline_current_acknowledged(user=evaluator, project=project)
+    if version is None or not acknowledged:
         raise GuidelineNotAcknowledged(gettext("acknowledge the current guideline version before submitting"),
                                        project=project, version=version)
     if guideline_version_id is not None and guideline_version_id != version.pk:

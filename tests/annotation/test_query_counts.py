@@ -225,17 +225,19 @@ CASES = {
 EXPECTED = {
     # annotator (the dashboard's cards add up the table's rows instead of counting again; web pages read the
     # shared database cache for the queue total)
-    "dashboard": 13, "workspace": 49, "assignment page": 28,
-    "web submit": 51, "web skip": 42, "web flag": 46, "web release": 8,  # answer + refill of the window
+    "dashboard": 13, "workspace": 47, "assignment page": 28,
+    "web submit": 48, "web skip": 40, "web flag": 44, "web release": 8,  # answer + refill of the window
     # issue 13, single user: a new lease is one INSERT when the item's lock query saw no earlier assignment
     # of the evaluator (get_or_create took a read, a savepoint, the insert and a release: -3 per lease, so
-    # -9 for the workspace's window of 3, -3 for web submit/skip/flag refilling it); the response reuses
-    # the project and language read with the lease or the assignment (-2 next, -1 submit); submit reads the
-    # idempotency key once under the lock (-1) and the guideline version once (-1), and the API submit
-    # looks its assignment up by public id under the lock instead of reading it first in the view (-1);
-    # next in a project no longer prefetches labels and languages (-2); a token request reads the token
-    # alone, not all of the user's tokens (-1 on every token request).
-    "api next": 12, "api next in a project": 14, "token next": 15, "token submit": 17, "api submit": 16,
+    # -9 for the workspace's window of 3, -3 for web submit/skip/flag refilling it); the pools a lease is
+    # drawn from come with their "current guideline acknowledged" test in one query (two more per pool
+    # before: -2 next and every refill); the response reuses the project and language read with the lease
+    # or the assignment (-2 next, -1 submit); submit reads the idempotency key once under the lock (-1) and
+    # the guideline version with its acknowledgement in one query (-2), and the API submit looks its
+    # assignment up by public id under the lock instead of reading it first in the view (-1); next in a
+    # project no longer prefetches labels and languages (-2); a token request reads the token alone, not
+    # all of the user's tokens (-1 on every token request).
+    "api next": 10, "api next in a project": 12, "token next": 13, "token submit": 16, "api submit": 15,
     "api assignments": 2, "api annotations": 3, "api memberships": 10,
     # reviewer (the role is checked on the object, project × language; the review page adds the two tab
     # counts and the project/language filter menus, one query each, all scoped to what the reviewer reviews)
