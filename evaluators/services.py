@@ -706,7 +706,12 @@ def control_statistics_request(*, membership_id: int) -> None:
     ``cache.add`` keeps at most one job pending per member across every web process (the cache is
     shared); the job clears the mark before it reads, so an answer stored while it runs asks for the next
     one. A request lost to a broker outage is picked up by the ``evaluators.control_statistics_sweep``
-    beat task (every minute)."""
+    beat task (every minute).
+
+    Between the submit and the job (``CONTROL_STATS_DELAY_S``, 1 s by default, plus the queue's latency)
+    the member may go on working: an automatic suspension lands those few seconds after the answer that
+    triggers it (decided at that answer, with the numbers of that moment), and the labels given in the
+    meantime stay, like any label given before a suspension."""
     transaction.on_commit(lambda: _control_statistics_dispatch(membership_id))
 
 
