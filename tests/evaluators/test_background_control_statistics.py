@@ -230,3 +230,25 @@ def test_concurrent_jobs_for_one_member_count_each_answer_once(monkeypatch):
     assert not errors
     assert sorted(results) == [0, 0, 6]  # the row lock serialises them; the later ones find nothing left
     assert sorted(GoldExposure.objects.values_list("times_shown", flat=True)) == [1] * 6
+
+
+def test_the_submit_response_does_not_depend_on_the_answer_being_right(django_capture_on_commit_callbacks):
+    """Correctness is stored at write time, but nothing the evaluator receives changes with it."""
+    from rest_framework.test import APIClient
+
+    pool, (user,) = _setup()
+    client = APIClient()
+    client.force_authenticate(user)
+    bodies = []
+    for n, label in enumerate([GOLD, WRONG]):
+        lease = client.post("/api/assignments/next/", {}, format="json").json()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/api/assignments/{lease['id']}/submit/",
+                                   {"label": label, "idempotency_key": f"k{n}"}, format="json")
+        assert response.status_code == 201
+        bodies.append(response.json())
+    assert [a.correct for a in ControlAnswer.objects.order_by("id")] == [True, False]
+    keys = {"id", "assignment", "item", "label", "created_at", "updated_at"}
+    assert [{k: v for k, v in body.items() if k not in keys} for body in bodies] == [
+        {k: v for k, v in bodies[0].items() if k not in keys}
+    ] * 2  # the same guideline version, time spent and editable flag for a right and a wrong answer
