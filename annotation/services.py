@@ -742,20 +742,14 @@ def aggregation_request(*, project_id: int, language_id: int) -> None:
 
 
 def _aggregation_dispatch(project_id: int, language_id: int) -> None:
-    from django.core.cache import cache
-
     from annotation.tasks import aggregate_language
+    from parity.coalesce import dispatch_once
 
-    key = _pending_key(project_id, language_id)
-    if not cache.add(key, 1, timeout=int(settings.AGGREGATION_PENDING_TTL_S)):
-        return  # a job for this pair is queued and has not started yet: it will see this item
-    try:
-        aggregate_language.apply_async(
-            args=[project_id, language_id], countdown=float(settings.AGGREGATION_DELAY_S)
-        )
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed submission
-        cache.delete(key)
-        logger.exception("could not enqueue the aggregation of project %s × language %s", project_id, language_id)
+    dispatch_once(
+        key=_pending_key(project_id, language_id), ttl_s=settings.AGGREGATION_PENDING_TTL_S,
+        task=aggregate_language, args=[project_id, language_id], countdown_s=settings.AGGREGATION_DELAY_S,
+        what=f"the aggregation of project {project_id} × language {language_id}",
+    )
 
 
 def aggregation_job_run(*, project: Project, language: Language) -> int:

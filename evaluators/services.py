@@ -4,7 +4,6 @@ Services are keyword-only and atomic; side effects (e-mails) leave with ``transa
 """
 from __future__ import annotations
 
-import logging
 import math
 import random
 import secrets
@@ -44,7 +43,6 @@ from evaluators.models import (
 from evaluators.selectors import ControlAccuracy, control_accuracy, guideline_current
 
 State = PoolMembership.State
-logger = logging.getLogger(__name__)
 
 # Allowed membership transitions; anything else is refused with the reason.
 #   invited → calibrating → qualified → suspended → (qualified again: reinstated | removed)
@@ -717,18 +715,15 @@ def control_statistics_request(*, membership_id: int) -> None:
 
 def _control_statistics_dispatch(membership_id: int) -> None:
     from django.conf import settings
-    from django.core.cache import cache
 
     from evaluators.tasks import control_statistics
+    from parity.coalesce import dispatch_once
 
-    key = _control_pending_key(membership_id)
-    if not cache.add(key, 1, timeout=int(settings.CONTROL_STATS_PENDING_TTL_S)):
-        return  # a job for this member is queued and has not started yet: it will see this answer
-    try:
-        control_statistics.apply_async(args=[membership_id], countdown=float(settings.CONTROL_STATS_DELAY_S))
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed submission
-        cache.delete(key)
-        logger.exception("could not enqueue the control statistics of membership %s", membership_id)
+    dispatch_once(
+        key=_control_pending_key(membership_id), ttl_s=settings.CONTROL_STATS_PENDING_TTL_S,
+        task=control_statistics, args=[membership_id], countdown_s=settings.CONTROL_STATS_DELAY_S,
+        what=f"the control statistics of membership {membership_id}",
+    )
 
 
 @dataclass(frozen=True)
