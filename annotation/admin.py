@@ -21,6 +21,7 @@ from annotation.models import (
     Label,
     Project,
     Report,
+    SweepWatermark,
 )
 from evaluators import admin as evaluators_admin
 from evaluators.models import Pool, PoolMembership
@@ -205,6 +206,17 @@ class AgreementSnapshotAdmin(admin.ModelAdmin):
     fleiss_rounded = admin_metric("fleiss_kappa", gettext_lazy("Fleiss' κ"))
     cohen_rounded = admin_metric("cohen_kappa_mean", gettext_lazy("mean Cohen's κ"))
     list_filter = ["project", "language", "trigger"]
+
+
+@admin.register(SweepWatermark)
+class SweepWatermarkAdmin(admin.ModelAdmin):
+    """Where the periodic sweeps got to (read-only; delete the row to make the next sweep a full pass)."""
+
+    list_display = ["name", "value", "full_at", "updated_at"]
+    readonly_fields = ["name", "value", "full_at", "pending", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Report)

@@ -253,8 +253,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         payload.is_valid(raise_exception=True)
         project = None
         if payload.validated_data.get("project"):
-            project = get_object_or_404(
-                selectors.projects_for(user=request.user), slug=payload.validated_data["project"]
+            project = get_object_or_404(  # the project only: its labels and languages are not needed here
+                selectors.projects_for(user=request.user).prefetch_related(None), slug=payload.validated_data["project"]
             )
         assignment = services.assignment_next(evaluator=request.user, project=project)
         if assignment is None:
@@ -269,12 +269,14 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=SubmitSerializer, responses={201: AnnotationSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, public_id=None):
-        assignment = self.get_object()
         payload = SubmitSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        if not payload.is_valid():
+            self.get_object()  # a foreign or unknown assignment is a 404 before any 400
+            raise ValidationError(payload.errors)
         try:
+            # By public id: the service reads the evaluator's own assignment once, under its lock.
             annotation = services.annotation_submit(
-                evaluator=request.user, assignment_id=assignment.pk, **payload.validated_data
+                evaluator=request.user, assignment_public_id=public_id, **payload.validated_data
             )
         except (DjangoPermissionDenied, DjangoValidationError, Assignment.DoesNotExist,
                 services.IdempotencyConflict) as exc:

@@ -332,6 +332,8 @@ class Annotation(models.Model):
             models.UniqueConstraint(fields=["item", "evaluator"], name="annotation_once_per_evaluator"),
             models.UniqueConstraint(fields=["evaluator", "idempotency_key"], name="annotation_idempotency_key"),
         ]
+        # The aggregation sweep reads only what changed since its watermark (SweepWatermark).
+        indexes = [models.Index(fields=["updated_at"], name="annotation_updated_idx")]
 
     def __str__(self) -> str:
         return f"item {self.item_id}: {self.label}"
@@ -425,6 +427,28 @@ class AnnotationDiscard(models.Model):
 
     def __str__(self) -> str:
         return f"discard of {self.membership.user} since {self.since:%Y-%m-%d %H:%M}: {self.n_annotations} label(s)"
+
+
+class SweepWatermark(models.Model):
+    """Where a periodic sweep got to, kept in the database so that a restart or another beat host goes on
+    from there: ``value`` is when the last completed sweep started (labels changed from then on, minus a
+    safety overlap, are read next time); ``pending`` carries the project × language pairs that changed but
+    whose agreement snapshot was not due yet; ``full_at`` is the last full pass over every pair."""
+
+    name = models.CharField(verbose_name=_("name"), max_length=64, unique=True)
+    value = models.DateTimeField(verbose_name=_("value"), null=True, blank=True)
+    full_at = models.DateTimeField(verbose_name=_("last full pass at"), null=True, blank=True)
+    pending = models.JSONField(
+        verbose_name=_("pending pairs"), default=list, blank=True, help_text=_("[[project_id, language_id], ...]"),
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sweep watermark")
+        verbose_name_plural = _("sweep watermarks")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
 
 
 class AgreementSnapshot(models.Model):

@@ -521,13 +521,24 @@ class ControlAnswer(models.Model):
         verbose_name=_("in window"), default=True,
         help_text=_("False once the member is reinstated or re-qualified: old answers stop counting"),
     )
+    scored = models.BooleanField(
+        verbose_name=_("scored"), default=False,
+        help_text=_("True once the background job (evaluators.control_statistics) has counted this answer: gold "
+                    "exposure, rolling accuracy, suspension. Set in the same transaction, so a redelivered job "
+                    "skips it."),
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("control answer")
         verbose_name_plural = _("control answers")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["membership", "in_window", "-id"], name="control_answer_window_idx")]
+        indexes = [
+            models.Index(fields=["membership", "in_window", "-id"], name="control_answer_window_idx"),
+            # The answers still waiting for the job (a handful at any time): the job and its beat sweep.
+            models.Index(fields=["membership", "id"], condition=models.Q(scored=False),
+                         name="control_answer_unscored_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"control #{self.item_id}: {'right' if self.correct else 'wrong'}"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 
 def on_annotation_submitted(sender, annotation, assignment, **kwargs) -> None:
-    """Score gold control answers inside the submitting transaction (may suspend the member)."""
+    """Store gold control answers in the submitting transaction; their statistics (gold exposure,
+    accuracy, suspension) follow in a coalesced background job (evaluators.control_statistics)."""
     if not getattr(assignment, "is_control", False):
         return
     from evaluators.services import control_answer_record

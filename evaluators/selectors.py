@@ -5,7 +5,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext
 
 from evaluators.models import (
@@ -32,8 +32,37 @@ def guideline_current(*, project) -> GuidelineVersion | None:
     )
 
 
-def guideline_is_acknowledged(*, user: AbstractBaseUser, project) -> bool:
-    current = guideline_current(project=project)
+def _current_version_acknowledged(user: AbstractBaseUser, project_ref) -> Exists:
+    """SQL: the user acknowledged the current (highest published) version of ``project_ref``'s guideline."""
+    current = (
+        GuidelineVersion.objects.filter(guideline__project=project_ref, status=GuidelineVersion.Status.PUBLISHED)
+        .order_by("-major", "-minor").values("pk")[:1]
+    )
+    return Exists(GuidelineAcknowledgement.objects.filter(user=user, version=Subquery(current)))
+
+
+def guideline_current_acknowledged(*, user: AbstractBaseUser, project) -> tuple[GuidelineVersion | None, bool]:
+    """The project's current guideline version and whether the user acknowledged it, in one query."""
+    current = (
+        GuidelineVersion.objects.filter(guideline__project=project, status=GuidelineVersion.Status.PUBLISHED)
+        .annotate(acknowledged=Exists(GuidelineAcknowledgement.objects.filter(user=user, version=OuterRef("pk"))))
+        .order_by("-major", "-minor").first()
+    )
+    return current, bool(current is not None and current.acknowledged)
+
+
+def pools_workable_for(*, user: AbstractBaseUser, project=None) -> list[Pool]:
+    """The pools in which the user is qualified and acknowledged the project's current guideline (what
+    ``assignment_next`` serves from), in one query instead of two more per pool."""
+    pools = pools_qualified_for(user=user).filter(**({"project": project} if project is not None else {}))
+    # The version subquery sits inside the acknowledgement one: its outer row is the pool's, two levels up.
+    return list(pools.filter(_current_version_acknowledged(user, OuterRef(OuterRef("project_id")))))
+
+
+def guideline_is_acknowledged(*, user: AbstractBaseUser, project, current: GuidelineVersion | None = None) -> bool:
+    """Whether the user acknowledged the project's current version (``current``: that version, when the
+    caller has just read it, so that it is not read twice)."""
+    current = current if current is not None else guideline_current(project=project)
     return current is not None and GuidelineAcknowledgement.objects.filter(user=user, version=current).exists()
 
 

@@ -40,7 +40,7 @@ from evaluators.models import (
     Pool,
     PoolMembership,
 )
-from evaluators.selectors import control_accuracy, guideline_current
+from evaluators.selectors import ControlAccuracy, control_accuracy, guideline_current
 
 State = PoolMembership.State
 
@@ -657,9 +657,32 @@ def _membership_for_item(*, user: AbstractBaseUser, item) -> PoolMembership | No
     return memberships.filter(state=State.QUALIFIED).first() or memberships.first()
 
 
+# --- control statistics: stored in the submit request, counted by a coalesced background job ---------
+#
+# The submit request only stores the answer (``ControlAnswer``, with ``correct`` read off the gold label
+# of the item it already holds) and asks for ``evaluators.control_statistics`` for the member once the
+# transaction commits. That job, one pending per pool member (a ``cache.add`` mark, as the aggregation
+# does), counts the gold exposure, replays the rolling accuracy window answer by answer and suspends a
+# member under the pool's floor at the same answer the in-request check used to (leases are released as
+# before, through ``membership_left_work``).
+#
+# Between a submit and its job (``CONTROL_STATS_DELAY_S``, 1 s by default, plus the queue's latency) the
+# member can go on working: a suspension lands a few seconds late, and the labels given in between stay
+# (they are the member's like any given before the suspension; the console's "discard since" removes
+# them). Nothing the evaluator receives changes with the answer's correctness: the submit response is the
+# same for a control and for work, and the job runs after the response.
+
+
+def _control_pending_key(membership_id: int) -> str:
+    return f"parity:control-pending:{membership_id}"
+
+
 @transaction.atomic
 def control_answer_record(*, annotation, assignment) -> ControlAnswer | None:
-    """Score an answer on a gold control item, count the gold exposure, suspend under the floor."""
+    """In the submit transaction: store an answer on a gold control item and ask for its statistics.
+
+    Cheap on purpose (a membership lookup and one insert): the gold exposure, the rolling accuracy and
+    the suspension decision happen in :func:`control_statistics_run` after the commit."""
     if not assignment.is_control:
         return None
     item = assignment.item
@@ -670,11 +693,117 @@ def control_answer_record(*, annotation, assignment) -> ControlAnswer | None:
         annotation=annotation,
         defaults={"membership": membership, "item": item, "correct": annotation.label == item.reference_label},
     )
-    if not created:
-        return answer
-    gold_exposure_count(pool=membership.pool, item=item)
-    control_accuracy_enforce(membership=membership)
+    if created:
+        control_statistics_request(membership_id=membership.pk)
     return answer
+
+
+def control_statistics_request(*, membership_id: int) -> None:
+    """Ask for :func:`control_statistics_run` of one member once the current transaction commits.
+
+    ``cache.add`` keeps at most one job pending per member across every web process (the cache is
+    shared); the job clears the mark before it reads, so an answer stored while it runs asks for the next
+    one. A request lost to a broker outage is picked up by the ``evaluators.control_statistics_sweep``
+    beat task (every minute).
+
+    Between the submit and the job (``CONTROL_STATS_DELAY_S``, 1 s by default, plus the queue's latency)
+    the member may go on working: an automatic suspension lands those few seconds after the answer that
+    triggers it (decided at that answer, with the numbers of that moment), and the labels given in the
+    meantime stay, like any label given before a suspension."""
+    transaction.on_commit(lambda: _control_statistics_dispatch(membership_id))
+
+
+def _control_statistics_dispatch(membership_id: int) -> None:
+    from django.conf import settings
+
+    from evaluators.tasks import control_statistics
+    from parity.coalesce import dispatch_once
+
+    dispatch_once(
+        key=_control_pending_key(membership_id), ttl_s=settings.CONTROL_STATS_PENDING_TTL_S,
+        task=control_statistics, args=[membership_id], countdown_s=settings.CONTROL_STATS_DELAY_S,
+        what=f"the control statistics of membership {membership_id}",
+    )
+
+
+@dataclass(frozen=True)
+class ControlStatistics:
+    """What one run of the job did: answers counted, and the answer that suspended the member (if any)."""
+
+    scored: int = 0
+    suspended_at: int | None = None  # ControlAnswer id
+
+
+def control_statistics_run(*, membership_id: int) -> ControlStatistics:
+    """The background job: count every not yet scored control answer of a member, in answer order.
+
+    For each answer: one more exposure of its gold item in the pool (flagged for retirement past the
+    limit), then the rolling window as it stood at that answer (the last ``control_window`` in-window
+    answers up to it, the same numbers the in-request check read), and the suspension when a qualified
+    member falls under the floor with at least ``control_min_answers`` answers. Idempotent and
+    crash-safe: the member's row is locked, and the answers are marked scored in the same transaction
+    as the counts, so a redelivered or concurrent run finds nothing left to count.
+    """
+    from django.core.cache import cache
+
+    cache.delete(_control_pending_key(membership_id))  # before reading: a later answer asks again
+    return _control_statistics_count(membership_id=membership_id)
+
+
+@transaction.atomic
+def _control_statistics_count(*, membership_id: int) -> ControlStatistics:
+    membership = PoolMembership.objects.select_for_update(of=("self",)).select_related("pool").filter(
+        pk=membership_id
+    ).first()
+    if membership is None:
+        return ControlStatistics()
+    pending = list(
+        ControlAnswer.objects.filter(membership=membership, scored=False).select_related("item").order_by("id")
+    )
+    if not pending:
+        return ControlStatistics()
+    pool = membership.pool
+    window = max(1, pool.control_window)
+    first = pending[0].pk
+    # The window at an answer: in-window answers up to it. Those before the first pending one (only the
+    # last `window` can matter), then every in-window answer from it on (scored or not, in id order).
+    before = list(
+        ControlAnswer.objects.filter(membership=membership, in_window=True, pk__lt=first)
+        .order_by("-id").values_list("correct", flat=True)[:window]
+    )[::-1]
+    after = list(
+        ControlAnswer.objects.filter(membership=membership, in_window=True, pk__gte=first)
+        .order_by("id").values_list("pk", "correct")
+    )
+    position = {pk: index for index, (pk, _) in enumerate(after)}
+    sequence = before + [correct for _, correct in after]
+    suspended_at = None
+    for answer in pending:
+        gold_exposure_count(pool=pool, item=answer.item)
+        if answer.pk not in position or membership.state != State.QUALIFIED:
+            continue  # out of the window (discarded, re-qualified since) or no longer working
+        end = len(before) + position[answer.pk] + 1
+        recent = sequence[max(0, end - window):end]
+        stats = ControlAccuracy(correct=sum(recent), total=len(recent), window=window)
+        if _control_suspend_if_under_floor(membership=membership, stats=stats):
+            suspended_at = answer.pk
+    ControlAnswer.objects.filter(pk__in=[answer.pk for answer in pending]).update(scored=True)
+    return ControlStatistics(scored=len(pending), suspended_at=suspended_at)
+
+
+def control_statistics_sweep(*, older_than_s: float | None = None) -> int:
+    """Safety net run by beat: count the answers whose job never ran (a lost dispatch, a dead worker).
+    Only answers older than ``older_than_s`` (default a minute) are swept, so that it leaves the regular
+    jobs their turn; a run that overlaps one is harmless anyway (the row lock and the ``scored`` mark).
+    Returns the number of members counted."""
+    cutoff = timezone.now() - timedelta(seconds=60 if older_than_s is None else older_than_s)
+    members = list(
+        ControlAnswer.objects.filter(scored=False, created_at__lte=cutoff)
+        .order_by().values_list("membership_id", flat=True).distinct()
+    )
+    for membership_id in members:
+        control_statistics_run(membership_id=membership_id)
+    return len(members)
 
 
 @transaction.atomic
@@ -698,28 +827,32 @@ def gold_exposure_count(*, pool: Pool, item) -> GoldExposure:
 
 @transaction.atomic
 def control_accuracy_enforce(*, membership: PoolMembership) -> PoolMembership:
-    """Suspend a qualified member whose rolling control accuracy fell under the pool's floor."""
+    """Suspend a qualified member whose rolling control accuracy (now) fell under the pool's floor."""
+    _control_suspend_if_under_floor(membership=membership, stats=control_accuracy(membership=membership))
+    return membership
+
+
+def _control_suspend_if_under_floor(*, membership: PoolMembership, stats: ControlAccuracy) -> bool:
     pool = membership.pool
-    stats = control_accuracy(membership=membership)
     if (
         membership.state != State.QUALIFIED
         or stats.total < max(1, pool.control_min_answers)
         or stats.accuracy is None
         or stats.accuracy >= pool.accuracy_floor
     ):
-        return membership
+        return False
     reason = (
         f"automatic: control accuracy {stats.accuracy:.0%} over the last {stats.total} control items "
         f"is under the pool's floor of {pool.accuracy_floor:.0%}"
     )
-    membership = membership_suspend(membership=membership, reason=reason)
+    membership_suspend(membership=membership, reason=reason)  # updates membership.state in place
     notification_create(
         pool=pool, membership=membership, kind=Notification.Kind.SUSPENSION,
         subject=f"{membership.user} suspended in {pool}",
         message=f"{membership.user} was suspended in {pool}.\nReason: {reason}.\n"
         "Review their answers in the console and reinstate them if appropriate.",
     )
-    return membership
+    return True
 
 
 __all__ = [
@@ -737,6 +870,9 @@ __all__ = [
     "calibration_round_for",
     "control_accuracy_enforce",
     "control_answer_record",
+    "control_statistics_request",
+    "control_statistics_run",
+    "control_statistics_sweep",
     "evaluator_create",
     "evaluator_language_set",
     "evaluator_profile_ensure",

@@ -252,8 +252,14 @@ def role_groups_sync(**kwargs) -> None:
     """After every migrate: each role's group exists and carries the admin model permissions of its
     role, including those of models added since (admins: all of the platform's; project managers
     and viewers: view only; pool managers: the pool and membership models they run)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Permission
 
+    # This runs on the evaluators app's post_migrate, before Django creates the permissions of the apps
+    # after it: create them first, or a model added to annotation or learner would be left out.
+    for label in ADMIN_APPS:
+        create_permissions(apps.get_app_config(label), verbosity=0, using=kwargs.get("using", "default"))
     ours = Permission.objects.filter(content_type__app_label__in=ROLE_APPS)
     views = ours.filter(codename__startswith="view_")
     grants = {

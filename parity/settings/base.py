@@ -93,6 +93,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'parity.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: a new PostgreSQL connection per request (Django's default, 0) costs a backend
+# fork and the session set-up, several milliseconds of every request. Each web thread keeps its own
+# connection for up to DATABASE_CONN_MAX_AGE seconds (gunicorn's workers x threads, plus the celery
+# workers, must stay under PostgreSQL's max_connections); 0 restores one connection per request. The
+# health check replaces a connection the database closed (a restart, an idle timeout) before it is used.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web server, the worker and beat share one SQLite file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -191,7 +198,7 @@ LOGIN_REDIRECT_URL = "/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its "WWW-Authenticate: Token" makes a missing or bad token a 401, not a 403.
-        "knox.auth.TokenAuthentication",
+        "parity.tokens.TokenAuthentication",  # knox's, without a read of all the user's tokens per request
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every API view declares its rule per action (parity.access.ActionRules); none means refused.
@@ -289,6 +296,18 @@ if LEARNER_HEARTBEAT_SECONDS * 3 > LEARNER_TAKEOVER_SECONDS:
 # after AGGREGATION_PENDING_TTL_S in case its job was lost (the beat sweep aggregates what is left).
 AGGREGATION_DELAY_S = env.float("AGGREGATION_DELAY_S", default=2.0)
 AGGREGATION_PENDING_TTL_S = env.int("AGGREGATION_PENDING_TTL_S", default=120)
+# The beat sweep reads only labels changed since its durable watermark, minus AGGREGATION_SWEEP_OVERLAP_S (longer
+# than any submit transaction, so a label stamped before a sweep but committed after it is still read), and
+# goes over every pair once per AGGREGATION_SWEEP_FULL_S (a k lowered in the admin makes items pending
+# without a new label).
+AGGREGATION_SWEEP_OVERLAP_S = env.int("AGGREGATION_SWEEP_OVERLAP_S", default=120)
+AGGREGATION_SWEEP_FULL_S = env.int("AGGREGATION_SWEEP_FULL_S", default=3600)
+# Control statistics (gold exposure, rolling accuracy, auto-suspension) run in one coalesced job per pool
+# member after the submit commits, CONTROL_STATS_DELAY_S later: a suspension lands that much (plus the
+# queue's latency) after the answer that triggers it. The pending mark expires after
+# CONTROL_STATS_PENDING_TTL_S; the evaluators.control_statistics_sweep beat task counts what a lost job left.
+CONTROL_STATS_DELAY_S = env.float("CONTROL_STATS_DELAY_S", default=1.0)
+CONTROL_STATS_PENDING_TTL_S = env.int("CONTROL_STATS_PENDING_TTL_S", default=120)
 # The workspace keeps this many items leased and sent ahead (the one shown included), so that a keypress
 # shows the next item without waiting for the server; the leases go back when the workspace closes.
 WORKSPACE_PREFETCH = env.int("WORKSPACE_PREFETCH", default=3)

@@ -121,6 +121,11 @@ def test_evaluator_cannot_read_or_change_another_evaluators_assignment():
     assert client.get(f"/api/assignments/{lease.public_id}/").status_code == 404
     assert client.post(f"/api/assignments/{lease.public_id}/submit/",
                        {"label": "sports", "idempotency_key": "k"}, format="json").status_code == 404
+    # submit looks the assignment up in the service (by public id, under its lock): a bad body on someone
+    # else's assignment is still a 404 first, and a malformed id is a 404 too
+    assert client.post(f"/api/assignments/{lease.public_id}/submit/", {}, format="json").status_code == 404
+    assert client.post(f"/api/assignments/{'0' * 33}/submit/",
+                       {"label": "sports", "idempotency_key": "k"}, format="json").status_code == 404
     assert client.post(f"/api/assignments/{lease.public_id}/skip/", {"reason": "x"}, format="json").status_code == 404
     assert client.post(f"/api/assignments/{lease.public_id}/flag/", {"reason": "offensive"},
                        format="json").status_code == 404

@@ -69,6 +69,27 @@ def test_expired_token_is_refused():
     assert api.get("/api/assignments/").status_code == 401
 
 
+def test_an_expired_token_is_deleted_when_used_and_the_others_when_a_token_is_created():
+    """Authentication reads the presented token alone (knox read all of the user's tokens per request);
+    an expired one is still refused and deleted, and the user's other expired tokens go at creation."""
+    from parity.tokens import personal_token_create
+
+    user = UserFactory()
+    used, used_token = personal_token_create(user=user, name="used", days=1)
+    other, _ = personal_token_create(user=user, name="other", days=1)
+    live, live_token = personal_token_create(user=user, name="live", days=1)
+    PersonalToken.objects.filter(pk__in=[used.pk, other.pk]).update(expiry=timezone.now() - timedelta(seconds=1))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {live_token}")
+    assert api.get("/api/assignments/").status_code == 200
+    assert PersonalToken.objects.filter(user=user).count() == 3  # no housekeeping in a live request
+    api.credentials(HTTP_AUTHORIZATION=f"Token {used_token}")
+    assert api.get("/api/assignments/").status_code == 401
+    assert set(PersonalToken.objects.filter(user=user).values_list("name", flat=True)) == {"other", "live"}
+    personal_token_create(user=user, name="new", days=1)
+    assert set(PersonalToken.objects.filter(user=user).values_list("name", flat=True)) == {"live", "new"}
+
+
 @pytest.mark.parametrize("header", [None, "Token nonsense", "Token " + "0" * 64, "Token"])
 def test_missing_or_bad_token_is_401_with_a_challenge(header):
     api = APIClient()
