@@ -516,7 +516,14 @@ def _check_label(project: Project, label: str, *, known: bool | None = None) -> 
         )
 
 
-@transaction.atomic
+class _KeyRace(Exception):
+    """The annotation's insert met the unique (evaluator, idempotency key) of one committed meanwhile."""
+
+    def __init__(self, *, assignment_id: int, digest: str) -> None:
+        super().__init__(assignment_id)
+        self.assignment_id, self.digest = assignment_id, digest
+
+
 def annotation_submit(
     *, evaluator: AbstractBaseUser, assignment_id: int | None = None, label: str, idempotency_key: str,
     time_spent_ms: int = 0, guideline_version_id: int | None = None, suggestion=None,
@@ -533,6 +540,28 @@ def annotation_submit(
     (``assignment_public_id``: looked up with the lock, so the view does not read it first); an unknown
     or foreign one is ``Assignment.DoesNotExist``.
     """
+    try:
+        return _annotation_submit(
+            evaluator=evaluator, assignment_id=assignment_id, label=label, idempotency_key=idempotency_key,
+            time_spent_ms=time_spent_ms, guideline_version_id=guideline_version_id, suggestion=suggestion,
+            assignment_public_id=assignment_public_id,
+        )
+    except _KeyRace as race:
+        # The same key, committed by a concurrent request for another of the evaluator's assignments after
+        # the read under the lock. The transaction is rolled back (a savepoint, when the caller holds one):
+        # read the winner outside it, instead of a savepoint around every insert (two more round trips).
+        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        if prior is None:
+            raise race.__cause__ from None
+        return _replayed(prior, digest=race.digest, assignment_id=race.assignment_id, label=label,
+                         key=idempotency_key)
+
+
+@transaction.atomic
+def _annotation_submit(
+    *, evaluator: AbstractBaseUser, assignment_id: int | None, label: str, idempotency_key: str,
+    time_spent_ms: int, guideline_version_id: int | None, suggestion, assignment_public_id: str | None,
+) -> Annotation:
     time_spent_ms = max(0, int(time_spent_ms))
     try:
         assignment = _own_assignment_locked(
@@ -577,20 +606,16 @@ def annotation_submit(
     item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
     item.project = project  # the response reads it: no second read of the project
     try:
-        with transaction.atomic():
-            annotation = Annotation.objects.create(
-                assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
-                idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
-                # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
-                suggestion_shown_label=suggestion.label if suggestion else "",
-                suggestion_shown_confidence=suggestion.confidence if suggestion else None,
-                suggestion_shown_version=suggestion.version if suggestion else None,
-            )
-    except IntegrityError:
-        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
-        if prior is None:
-            raise
-        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
+        annotation = Annotation.objects.create(
+            assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
+            idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
+            # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
+            suggestion_shown_label=suggestion.label if suggestion else "",
+            suggestion_shown_confidence=suggestion.confidence if suggestion else None,
+            suggestion_shown_version=suggestion.version if suggestion else None,
+        )
+    except IntegrityError as exc:  # no query here: the transaction is broken (annotation_submit reads)
+        raise _KeyRace(assignment_id=assignment_id, digest=digest) from exc
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
     annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
