@@ -22,29 +22,21 @@ def project_visible(*, user: AbstractBaseUser, slug: str) -> Project | None:
     """The project with this slug when :func:`projects_for` lists it for the user, else None; the project
     row alone (no labels or languages).
 
-    One query on the request path of ``next``: EXISTS tests instead of projects_for's four joins and
-    DISTINCT, and the admin/viewer role asked in the same query when the user's roles were not read yet
-    (the same rule: admins and viewers see every project, the others those they manage, review,
-    administer a pool of or work in)."""
-    from django.contrib.auth.models import Group
+    On the request path of ``next``: one query for a member of one of the project's pools (the usual
+    caller), which projects_for answers with a read of the user's roles and a DISTINCT over four joins
+    (about 2.4 ms of SQL and ORM work against 1 ms); anyone else gets projects_for's own answer."""
     from django.db.models import Exists, OuterRef
 
-    from evaluators.models import Pool, PoolMembership
+    from evaluators.models import PoolMembership
 
-    projects = Project.objects.filter(slug=slug)
-    if not access._active(user):
-        return None
-    if user.is_superuser or ("_parity_groups" in user.__dict__ and (access.is_admin(user) or access.is_viewer(user))):
-        return projects.first()
-    visible = (
-        Exists(PoolMembership.objects.filter(pool__project_id=OuterRef("pk"), user=user))
-        | Exists(Project.managers.through.objects.filter(project_id=OuterRef("pk"), user_id=user.pk))
-        | Exists(Pool.reviewers.through.objects.filter(pool__project_id=OuterRef("pk"), user_id=user.pk))
-        | Exists(Pool.admins.through.objects.filter(pool__project_id=OuterRef("pk"), user_id=user.pk))
+    project = (
+        Project.objects.filter(slug=slug)
+        .annotate(member=Exists(PoolMembership.objects.filter(user=user, pool__project_id=OuterRef("pk"))))
+        .first()
     )
-    if "_parity_groups" not in user.__dict__:
-        visible |= Exists(Group.objects.filter(user=user, name__in=[access.ADMINS, access.VIEWERS]))
-    return projects.filter(visible).first()
+    if project is None or project.member:
+        return project
+    return project if projects_for(user=user).filter(pk=project.pk).exists() else None
 
 
 def assignments_for(*, user: AbstractBaseUser) -> QuerySet[Assignment]:
