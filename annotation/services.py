@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from annotation.aggregation import Verdict, dawid_skene, majority_vote
-from annotation.capacity import effective_overlap, overlap_for
+from annotation.capacity import effective_overlap, overlap_for, pool_overlap_subquery
 from annotation.hashing import content_hash
 from annotation.models import (
     AgreementSnapshot,
@@ -329,11 +329,19 @@ def _valid_leases(*, evaluator: AbstractBaseUser, project: Project | None, now: 
 
 def _eligible_pools(*, evaluator: AbstractBaseUser, project: Project | None) -> list[Pool]:
     """Qualified pools whose project's current guideline the evaluator acknowledged (one query)."""
-    return pools_workable_for(user=evaluator, project=project)
+    # With the pool overlap that k depends on (annotation.capacity.overlap_for): one query less per next.
+    return pools_workable_for(user=evaluator, project=project, annotate={"k_pool_overlap": pool_overlap_subquery(
+        project_ref=OuterRef("project_id"), language_ref=OuterRef("language_id"))})
 
 
 def _overlaps(pools: list[Pool]) -> dict[int, int]:
-    return {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
+    return {
+        pool.pk: effective_overlap(
+            project=pool.project, language_id=pool.language_id,
+            **({"pool_overlap": pool.k_pool_overlap} if hasattr(pool, "k_pool_overlap") else {}),
+        )
+        for pool in pools
+    }
 
 
 def _lease_new(
@@ -603,7 +611,12 @@ def _annotation_submit(
             gettext("the guideline changed: read and acknowledge version %(version_label)s")
             % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
-    item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
+    item = (
+        Item.objects.select_for_update(no_key=True)
+        .annotate(k_pool_overlap=pool_overlap_subquery(project_ref=OuterRef("project_id"),
+                                                       language_ref=OuterRef("language_id")))
+        .get(pk=assignment.item_id)
+    )
     item.project = project  # the response reads it: no second read of the project
     try:
         annotation = Annotation.objects.create(
@@ -623,7 +636,7 @@ def _annotation_submit(
         item.active_assignments = max(0, item.active_assignments - 1)
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
-        needed = effective_overlap(project=project, language_id=item.language_id)
+        needed = effective_overlap(project=project, language_id=item.language_id, pool_overlap=item.k_pool_overlap)
         # The response's "editable" needs this k too (annotation.selectors.annotations_editable): read once.
         annotation.known_overlap = needed
         if item.annotation_count >= needed and item.status == Item.Status.OPEN:
