@@ -252,10 +252,10 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         payload = NextSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         project = None
-        if payload.validated_data.get("project"):
-            project = get_object_or_404(  # the project only: its labels and languages are not needed here
-                selectors.projects_for(user=request.user).prefetch_related(None), slug=payload.validated_data["project"]
-            )
+        if payload.validated_data.get("project"):  # one the user may see, else a 404 (as projects_for)
+            project = selectors.project_visible(user=request.user, slug=payload.validated_data["project"])
+            if project is None:
+                raise NotFound("No Project matches the given query.")
         assignment = services.assignment_next(evaluator=request.user, project=project)
         if assignment is None:
             from evaluators.selectors import work_refusal

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Subquery
 from django.utils.translation import gettext, ngettext
 
 from annotation.models import Item, Project
@@ -19,13 +20,27 @@ from evaluators.selectors import guideline_current
 State = PoolMembership.State
 
 
-def overlap_for(*, project: Project, language_id: int) -> int:
-    """The k of one language: its pool's overlap when set (the plain pool before dialect pools), else the
-    project's."""
-    pool_overlap = (
+_NOT_READ = object()
+
+
+def _pool_overlaps(*, project, language_id):
+    return (
         Pool.objects.filter(project=project, language_id=language_id, overlap__isnull=False)
-        .order_by("dialect", "id").values_list("overlap", flat=True).first()
+        .order_by("dialect", "id").values_list("overlap", flat=True)
     )
+
+
+def pool_overlap_subquery(*, project_ref, language_ref) -> Subquery:
+    """SQL for the pool overlap that :func:`overlap_for` reads, to ask it inside another query (for
+    example ``OuterRef("project_id")``, ``OuterRef("language_id")``); pass the value as ``pool_overlap``."""
+    return Subquery(_pool_overlaps(project=project_ref, language_id=language_ref)[:1])
+
+
+def overlap_for(*, project: Project, language_id: int, pool_overlap=_NOT_READ) -> int:
+    """The k of one language: its pool's overlap when set (the plain pool before dialect pools), else the
+    project's (``pool_overlap``: that pool overlap, or None, already read with :func:`pool_overlap_subquery`)."""
+    if pool_overlap is _NOT_READ:
+        pool_overlap = _pool_overlaps(project=project, language_id=language_id).first()
     return int(pool_overlap or project.overlap)
 
 
@@ -48,10 +63,13 @@ def capacity_for(*, project: Project, language_id: int) -> int:
     )
 
 
-def effective_overlap(*, project: Project, language_id: int, capacity: int | None = None) -> int:
+def effective_overlap(
+    *, project: Project, language_id: int, capacity: int | None = None, pool_overlap=_NOT_READ
+) -> int:
     """How many labels an item of this language is aggregated with now: k, or what the evaluators can give
-    when the project aggregates short (never fewer than its ``short_min_labels``)."""
-    k = overlap_for(project=project, language_id=language_id)
+    when the project aggregates short (never fewer than its ``short_min_labels``); ``pool_overlap`` as in
+    :func:`overlap_for`."""
+    k = overlap_for(project=project, language_id=language_id, pool_overlap=pool_overlap)
     if not project.aggregate_when_short:
         return k
     if capacity is None:
@@ -165,4 +183,4 @@ def capacity_warnings(*, project: Project) -> list[str]:
 
 
 __all__ = ["LanguageCapacity", "capacity_for", "capacity_overview", "capacity_report", "capacity_warnings",
-           "effective_overlap", "overlap_for", "project_language_ids"]
+           "effective_overlap", "overlap_for", "pool_overlap_subquery", "project_language_ids"]

@@ -18,6 +18,27 @@ def projects_for(*, user: AbstractBaseUser) -> QuerySet[Project]:
     return projects.filter(access.visible_projects_scope(user) | Q(pools__memberships__user=user)).distinct()
 
 
+def project_visible(*, user: AbstractBaseUser, slug: str) -> Project | None:
+    """The project with this slug when :func:`projects_for` lists it for the user, else None; the project
+    row alone (no labels or languages).
+
+    On the request path of ``next``: one query for a member of one of the project's pools (the usual
+    caller), which projects_for answers with a read of the user's roles and a DISTINCT over four joins
+    (about 2.4 ms of SQL and ORM work against 1 ms); anyone else gets projects_for's own answer."""
+    from django.db.models import Exists, OuterRef
+
+    from evaluators.models import PoolMembership
+
+    project = (
+        Project.objects.filter(slug=slug)
+        .annotate(member=Exists(PoolMembership.objects.filter(user=user, pool__project_id=OuterRef("pk"))))
+        .first()
+    )
+    if project is None or project.member:
+        return project
+    return project if projects_for(user=user).filter(pk=project.pk).exists() else None
+
+
 def assignments_for(*, user: AbstractBaseUser) -> QuerySet[Assignment]:
     """Only the user's own assignments: another evaluator's are not found (404)."""
     return (
@@ -135,6 +156,8 @@ def annotations_editable(annotations: list[Annotation]) -> dict[int, bool]:
             out[annotation.pk] = False
             continue
         pair = (item.project_id, item.language_id)
+        if pair not in overlaps and getattr(annotation, "known_overlap", None) is not None:
+            overlaps[pair] = annotation.known_overlap  # read by annotation_submit a moment ago
         if pair not in overlaps:
             overlaps[pair] = effective_overlap(project=item.project, language_id=item.language_id)
         k = overlaps[pair]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from annotation.aggregation import Verdict, dawid_skene, majority_vote
-from annotation.capacity import effective_overlap, overlap_for
+from annotation.capacity import effective_overlap, overlap_for, pool_overlap_subquery
 from annotation.hashing import content_hash
 from annotation.models import (
     AgreementSnapshot,
@@ -166,9 +166,13 @@ def _refuse_unless_member(*, evaluator: AbstractBaseUser, item: Item) -> None:
 
 
 def _own_assignment_locked(
-    *, evaluator: AbstractBaseUser, assignment_id: int | None = None, public_id: str | None = None
+    *, evaluator: AbstractBaseUser, assignment_id: int | None = None, public_id: str | None = None,
+    label: str | None = None,
 ) -> Assignment:
-    """The evaluator's own assignment, by row id or by public id, locked (else DoesNotExist: a 404)."""
+    """The evaluator's own assignment, by row id or by public id, locked (else DoesNotExist: a 404).
+
+    With ``label``, the same query also says whether the item's project has that label
+    (``label_known``, for :func:`_check_label`): one round trip less on every submit."""
     if public_id is not None:
         import uuid as uuid_module
 
@@ -180,10 +184,12 @@ def _own_assignment_locked(
         lookup = {"pk": assignment_id}
     # ``of=("self",)``: without it PostgreSQL also locks the joined item and project rows, and every
     # submit of a project queued behind the one project row.
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",)).select_related("item__project")
-        .filter(evaluator=evaluator, **lookup).first()
-    )
+    assignments = Assignment.objects.select_for_update(of=("self",)).select_related("item__project")
+    if label is not None:
+        assignments = assignments.annotate(label_known=Exists(
+            Label.objects.filter(project_id=OuterRef("item__project_id"), value=label)
+        ))
+    assignment = assignments.filter(evaluator=evaluator, **lookup).first()
     if assignment is None:  # another evaluator's assignment does not exist for this one
         raise Assignment.DoesNotExist(f"assignment {public_id or assignment_id} not found")
     return assignment
@@ -323,11 +329,19 @@ def _valid_leases(*, evaluator: AbstractBaseUser, project: Project | None, now: 
 
 def _eligible_pools(*, evaluator: AbstractBaseUser, project: Project | None) -> list[Pool]:
     """Qualified pools whose project's current guideline the evaluator acknowledged (one query)."""
-    return pools_workable_for(user=evaluator, project=project)
+    # With the pool overlap that k depends on (annotation.capacity.overlap_for): one query less per next.
+    return pools_workable_for(user=evaluator, project=project, annotate={"k_pool_overlap": pool_overlap_subquery(
+        project_ref=OuterRef("project_id"), language_ref=OuterRef("language_id"))})
 
 
 def _overlaps(pools: list[Pool]) -> dict[int, int]:
-    return {pool.pk: effective_overlap(project=pool.project, language_id=pool.language_id) for pool in pools}
+    return {
+        pool.pk: effective_overlap(
+            project=pool.project, language_id=pool.language_id,
+            **({"pool_overlap": pool.k_pool_overlap} if hasattr(pool, "k_pool_overlap") else {}),
+        )
+        for pool in pools
+    }
 
 
 def _lease_new(
@@ -339,6 +353,16 @@ def _lease_new(
     if not pools:
         return None
     overlaps = overlaps or _overlaps(pools)
+    if len(pools) == 1:
+        # One pool (the usual evaluator): its best free item is the probe's answer, so lock it at once
+        # instead of probing first. Only when every free item is locked by a concurrent lease does this
+        # fall through to the probe below, which then decides as before (a control may still be served).
+        pool = pools[0]
+        item = _locked_head(pool=pool, evaluator=evaluator, overlap=overlaps[pool.pk])
+        if item is not None:
+            return _lease_control(evaluator=evaluator, pool=pool, now=now, rng=rng) or _lease_locked(
+                item=item, evaluator=evaluator, pool=pool, now=now, overlap=overlaps[pool.pk]
+            )
     # One indexed probe per pool (each stops at its first free item), then the best of them.
     best: tuple[float, int, Pool] | None = None
     for pool in pools:
@@ -351,29 +375,53 @@ def _lease_new(
     if best is None:
         # No regular work: no control either, or "anything served now" would be a control.
         return None
-    control = _next_control(evaluator=evaluator, pool=best[2], rng=rng)
+    control = _lease_control(evaluator=evaluator, pool=best[2], now=now, rng=rng)
     if control is not None:
-        control.project, control.language = best[2].project, best[2].language
-        return _lease(item=control, evaluator=evaluator, now=now, control=True,
-                      lease_minutes=best[2].project.lease_minutes)
+        return control
     ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
     for pool in ordered:
-        item = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
-            # Whether a released lease of this evaluator exists (the only assignment it may have here).
-            .annotate(released_before=Exists(
-                Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator.pk)
-            ))
-            .select_for_update(skip_locked=True, of=("self",)).first()
+        item = _locked_head(pool=pool, evaluator=evaluator, overlap=overlaps[pool.pk])
+        lease = None if item is None else _lease_locked(
+            item=item, evaluator=evaluator, pool=pool, now=now, overlap=overlaps[pool.pk]
         )
-        # The row was re-read under its lock, so the counters are current.
-        if item is not None and item.annotation_count + item.active_assignments < overlaps[pool.pk]:
-            item.project, item.language = pool.project, pool.language  # read with the pool: not again
-            return _lease(
-                item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes,
-                known_new=not item.released_before,
-            )
+        if lease is not None:
+            return lease
     return None
+
+
+def _lease_control(*, evaluator: AbstractBaseUser, pool: Pool, now: datetime, rng: random.Random) -> Assignment | None:
+    """At the pool's control rate, a lease of a random control item of the pool (else None)."""
+    control = _next_control(evaluator=evaluator, pool=pool, rng=rng)
+    if control is None:
+        return None
+    control.project, control.language = pool.project, pool.language
+    return _lease(item=control, evaluator=evaluator, now=now, control=True, lease_minutes=pool.project.lease_minutes)
+
+
+def _locked_head(*, pool: Pool, evaluator: AbstractBaseUser, overlap: int) -> Item | None:
+    """The pool's best free item for the evaluator, locked (items other leases hold locked are skipped)."""
+    return (
+        next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlap)
+        # Whether a released lease of this evaluator exists (the only assignment it may have here).
+        .annotate(released_before=Exists(
+            Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator.pk)
+        ))
+        .select_for_update(skip_locked=True, of=("self",)).first()
+    )
+
+
+def _lease_locked(
+    *, item: Item, evaluator: AbstractBaseUser, pool: Pool, now: datetime, overlap: int
+) -> Assignment | None:
+    """Lease an item read by :func:`_locked_head`, unless its counters (current: re-read under the lock)
+    say it is full."""
+    if item.annotation_count + item.active_assignments >= overlap:
+        return None
+    item.project, item.language = pool.project, pool.language  # read with the pool: not again
+    return _lease(
+        item=item, evaluator=evaluator, now=now, control=False, lease_minutes=pool.project.lease_minutes,
+        known_new=not item.released_before,
+    )
 
 
 @transaction.atomic
@@ -465,15 +513,25 @@ class GuidelineNotAcknowledged(PermissionDenied):
         self.project, self.version = project, version
 
 
-def _check_label(project: Project, label: str) -> None:
-    if not project.labels.filter(value=label).exists():
+def _check_label(project: Project, label: str, *, known: bool | None = None) -> None:
+    """Refuse a label the project does not have (``known``: the answer already read with the assignment)."""
+    if known is None:
+        known = project.labels.filter(value=label).exists()
+    if not known:
         raise NoLabelError(
             gettext("unknown label %(label)s for project %(project_slug)s")
             % {"label": repr(label), "project_slug": project.slug}
         )
 
 
-@transaction.atomic
+class _KeyRace(Exception):
+    """The annotation's insert met the unique (evaluator, idempotency key) of one committed meanwhile."""
+
+    def __init__(self, *, assignment_id: int, digest: str) -> None:
+        super().__init__(assignment_id)
+        self.assignment_id, self.digest = assignment_id, digest
+
+
 def annotation_submit(
     *, evaluator: AbstractBaseUser, assignment_id: int | None = None, label: str, idempotency_key: str,
     time_spent_ms: int = 0, guideline_version_id: int | None = None, suggestion=None,
@@ -490,10 +548,32 @@ def annotation_submit(
     (``assignment_public_id``: looked up with the lock, so the view does not read it first); an unknown
     or foreign one is ``Assignment.DoesNotExist``.
     """
+    try:
+        return _annotation_submit(
+            evaluator=evaluator, assignment_id=assignment_id, label=label, idempotency_key=idempotency_key,
+            time_spent_ms=time_spent_ms, guideline_version_id=guideline_version_id, suggestion=suggestion,
+            assignment_public_id=assignment_public_id,
+        )
+    except _KeyRace as race:
+        # The same key, committed by a concurrent request for another of the evaluator's assignments after
+        # the read under the lock. The transaction is rolled back (a savepoint, when the caller holds one):
+        # read the winner outside it, instead of a savepoint around every insert (two more round trips).
+        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
+        if prior is None:
+            raise race.__cause__ from None
+        return _replayed(prior, digest=race.digest, assignment_id=race.assignment_id, label=label,
+                         key=idempotency_key)
+
+
+@transaction.atomic
+def _annotation_submit(
+    *, evaluator: AbstractBaseUser, assignment_id: int | None, label: str, idempotency_key: str,
+    time_spent_ms: int, guideline_version_id: int | None, suggestion, assignment_public_id: str | None,
+) -> Annotation:
     time_spent_ms = max(0, int(time_spent_ms))
     try:
         assignment = _own_assignment_locked(
-            evaluator=evaluator, assignment_id=assignment_id, public_id=assignment_public_id
+            evaluator=evaluator, assignment_id=assignment_id, public_id=assignment_public_id, label=label
         )
     except Assignment.DoesNotExist:
         prior = None if assignment_id is None else (
@@ -521,7 +601,7 @@ def annotation_submit(
             % {"assignment_status": assignment.get_status_display().lower()}
         )
     project = assignment.item.project
-    _check_label(project, label)
+    _check_label(project, label, known=assignment.label_known)
     version, acknowledged = guideline_current_acknowledged(user=evaluator, project=project)
     if version is None or not acknowledged:
         raise GuidelineNotAcknowledged(gettext("acknowledge the current guideline version before submitting"),
@@ -531,23 +611,24 @@ def annotation_submit(
             gettext("the guideline changed: read and acknowledge version %(version_label)s")
             % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
-    item = Item.objects.select_for_update(no_key=True).get(pk=assignment.item_id)
+    item = (
+        Item.objects.select_for_update(no_key=True)
+        .annotate(k_pool_overlap=pool_overlap_subquery(project_ref=OuterRef("project_id"),
+                                                       language_ref=OuterRef("language_id")))
+        .get(pk=assignment.item_id)
+    )
     item.project = project  # the response reads it: no second read of the project
     try:
-        with transaction.atomic():
-            annotation = Annotation.objects.create(
-                assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
-                idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
-                # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
-                suggestion_shown_label=suggestion.label if suggestion else "",
-                suggestion_shown_confidence=suggestion.confidence if suggestion else None,
-                suggestion_shown_version=suggestion.version if suggestion else None,
-            )
-    except IntegrityError:
-        prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
-        if prior is None:
-            raise
-        return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
+        annotation = Annotation.objects.create(
+            assignment=assignment, item=item, evaluator=evaluator, label=label, guideline_version=version,
+            idempotency_key=idempotency_key, time_spent_ms=time_spent_ms, payload_hash=digest,
+            # What the model suggested on screen (annotation.suggestions.shown_suggestion), as telemetry.
+            suggestion_shown_label=suggestion.label if suggestion else "",
+            suggestion_shown_confidence=suggestion.confidence if suggestion else None,
+            suggestion_shown_version=suggestion.version if suggestion else None,
+        )
+    except IntegrityError as exc:  # no query here: the transaction is broken (annotation_submit reads)
+        raise _KeyRace(assignment_id=assignment_id, digest=digest) from exc
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
     annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
@@ -555,7 +636,9 @@ def annotation_submit(
         item.active_assignments = max(0, item.active_assignments - 1)
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
-        needed = effective_overlap(project=project, language_id=item.language_id)
+        needed = effective_overlap(project=project, language_id=item.language_id, pool_overlap=item.k_pool_overlap)
+        # The response's "editable" needs this k too (annotation.selectors.annotations_editable): read once.
+        annotation.known_overlap = needed
         if item.annotation_count >= needed and item.status == Item.Status.OPEN:
             aggregation_request(project_id=project.pk, language_id=item.language_id)
     return annotation

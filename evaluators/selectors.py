@@ -51,10 +51,13 @@ def guideline_current_acknowledged(*, user: AbstractBaseUser, project) -> tuple[
     return current, bool(current is not None and current.acknowledged)
 
 
-def pools_workable_for(*, user: AbstractBaseUser, project=None) -> list[Pool]:
+def pools_workable_for(*, user: AbstractBaseUser, project=None, annotate: dict | None = None) -> list[Pool]:
     """The pools in which the user is qualified and acknowledged the project's current guideline (what
-    ``assignment_next`` serves from), in one query instead of two more per pool."""
+    ``assignment_next`` serves from), in one query instead of two more per pool (``annotate``: more
+    values the caller reads with them, as for ``QuerySet.annotate``)."""
     pools = pools_qualified_for(user=user).filter(**({"project": project} if project is not None else {}))
+    if annotate:
+        pools = pools.annotate(**annotate)
     # The version subquery sits inside the acknowledgement one: its outer row is the pool's, two levels up.
     return list(pools.filter(_current_version_acknowledged(user, OuterRef(OuterRef("project_id")))))
 

@@ -31,6 +31,36 @@ def test_highest_priority_first_and_never_the_same_item_twice():
     assert assignment_next(evaluator=user).item_id == low.pk
 
 
+def test_api_next_in_a_project_is_a_404_unless_the_user_may_see_the_project():
+    """``next`` with a project: the project is looked up as projects_for lists it (members of its pools
+    in any state, its managers, reviewers and pool managers, admins and viewers); another project or an
+    unknown slug is a 404, never "no work" (which would tell that the project exists)."""
+    from parity.access import PROJECT_MANAGERS, REVIEWERS, VIEWERS
+    from tests.factories import admin_user, pool_admin, role_user
+
+    setup = make_setup(overlap=1, evaluators=1, items=1)
+    other = make_setup(overlap=1, evaluators=1, items=1, tag="swh_Latn")
+    pool_of_other = Pool.objects.get(project=other.project)
+    outsider, suspended = setup.evaluators[0], other.evaluators[0]
+    from evaluators.models import PoolMembership
+
+    PoolMembership.objects.filter(user=suspended).update(state=PoolMembership.State.SUSPENDED)
+
+    def status(user, slug):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.post("/api/assignments/next/", {"project": slug}, format="json").status_code
+
+    assert status(outsider, other.project.slug) == 404  # a member elsewhere only
+    assert status(outsider, "no-such-project") == 404
+    assert status(outsider, setup.project.slug) == 200
+    assert status(suspended, other.project.slug) == 403  # a member (suspended): told why, not a 404
+    for user in (admin_user(), role_user(VIEWERS), role_user(PROJECT_MANAGERS, obj=other.project),
+                 role_user(REVIEWERS, obj=pool_of_other), pool_admin(pool_of_other)):
+        assert status(user, other.project.slug) == 204, user  # sees it, has no work there
+    assert status(UserFactory(), other.project.slug) == 404
+
+
 def test_never_more_than_k_evaluators_per_item():
     setup = make_setup(overlap=2, evaluators=3, items=1)
     a, b, c = setup.evaluators

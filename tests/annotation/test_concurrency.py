@@ -135,3 +135,45 @@ def test_identical_uploads_at_once_store_once_and_refuse_the_others(tmp_path):
     assert not errors, errors  # no IntegrityError, no 500
     assert Item.objects.filter(project=setup.project).count() == 3000
     assert [r.created for r in results] == [3000] and len(busy) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_committed_for_another_assignment_meanwhile_is_a_conflict_not_an_error(monkeypatch):
+    """Two of one evaluator's assignments submitted at once with one idempotency key: the one that inserts
+    second meets the unique key of the first (committed after its read under the lock). It is a 409
+    (IdempotencyConflict), its transaction leaves nothing behind, and the first stands."""
+    from annotation import services
+    from annotation.services import IdempotencyConflict, assignments_window
+
+    _require_postgresql()
+    setup = make_setup(overlap=3, evaluators=1, items=2)
+    user = setup.evaluators[0]
+    first, second = assignments_window(evaluator=user, size=2)
+    refuse, raced, errors = services._refuse_unless_member, [], []
+
+    def the_other_request():
+        try:
+            raced.append(annotation_submit(evaluator=user, assignment_id=second.pk, label="health",
+                                           idempotency_key="one-key"))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def refuse_then_race(**kwargs):
+        refuse(**kwargs)
+        if not raced and not errors and kwargs["item"].pk == first.item_id:
+            # after the first request's key read, before its insert: the other one runs and commits
+            thread = threading.Thread(target=the_other_request)
+            thread.start()
+            thread.join(timeout=60)
+
+    monkeypatch.setattr(services, "_refuse_unless_member", refuse_then_race)
+    with pytest.raises(IdempotencyConflict):
+        annotation_submit(evaluator=user, assignment_id=first.pk, label="health", idempotency_key="one-key")
+    assert errors == [] and len(raced) == 1
+    assert list(Annotation.objects.filter(evaluator=user).values_list("assignment_id", flat=True)) == [second.pk]
+    first.refresh_from_db()
+    assert first.status == Assignment.Status.ACTIVE
+    assert Item.objects.get(pk=first.item_id).annotation_count == 0
+    assert Item.objects.get(pk=second.item_id).annotation_count == 1

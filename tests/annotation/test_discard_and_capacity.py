@@ -94,6 +94,21 @@ def test_a_pool_can_set_its_own_overlap():
     assert (row.overlap, row.capacity, row.ok) == (1, 1, True)
 
 
+def test_the_plain_pools_overlap_is_the_k_of_evaluators_in_a_dialect_pool():
+    """k is read with next's pools and with submit's item lock (one query less each): it is still the
+    language's k (the plain pool's overlap), not the overlap of the evaluator's own (dialect) pool."""
+    setup = make_setup(overlap=3, evaluators=2, items=1)
+    first, second = setup.evaluators
+    Pool.objects.filter(project=setup.project, language=setup.lang, dialect="").update(overlap=1)
+    dialect = Pool.objects.create(project=setup.project, language=setup.lang, dialect="kano", control_rate=0.0)
+    PoolMembership.objects.filter(user__in=[first, second]).update(pool=dialect)
+    lease = assignment_next(evaluator=first)
+    assert lease is not None
+    assert assignment_next(evaluator=second) is None  # k = 1: the one lease fills the item
+    label_next(first, "sports")
+    assert ApprovedLabel.objects.filter(item=lease.item).exists()  # decided with k = 1, not the project's 3
+
+
 def test_short_of_evaluators_one_label_goes_to_review_and_a_sweep_decides_waiting_items():
     setup = make_setup(overlap=3, evaluators=2, items=2, aggregate_when_short=True, short_min_labels=1)
     first, second = setup.evaluators

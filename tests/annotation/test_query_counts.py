@@ -243,8 +243,8 @@ CASES = {
 EXPECTED = {
     # annotator (the dashboard's cards add up the table's rows instead of counting again; web pages read the
     # shared database cache for the queue total)
-    "dashboard": 13, "workspace": 47, "assignment page": 28,
-    "web submit": 48, "web skip": 40, "web flag": 44, "web release": 8,  # answer + refill of the window
+    "dashboard": 13, "workspace": 43, "assignment page": 28,
+    "web submit": 42, "web skip": 38, "web flag": 42, "web release": 8,  # answer + refill of the window
     # issue 13, single user: a new lease is one INSERT when the item's lock query saw no earlier assignment
     # of the evaluator (get_or_create took a read, a savepoint, the insert and a release: -3 per lease, so
     # -9 for the workspace's window of 3, -3 for web submit/skip/flag refilling it); the pools a lease is
@@ -255,7 +255,15 @@ EXPECTED = {
     # assignment up by public id under the lock instead of reading it first in the view (-1); next in a
     # project no longer prefetches labels and languages (-2); a token request reads the token alone, not
     # all of the user's tokens (-1 on every token request).
-    "api next": 10, "api next in a project": 12, "token next": 13, "token submit": 16, "api submit": 15,
+    # issue 13 (h13b): submit asks whether the project has the label in its assignment lock query (-1, web
+    # submit too), and the API response's "editable" reuses the k that submit read (-1); an evaluator in
+    # one pool gets its best free item locked at once, without the probe that chooses between pools (-1
+    # per lease: next, every refill, -3 for the workspace's window of 3); next in a project asks
+    # "may the user see it" with EXISTS tests and the admin/viewer role in that one query (-1); the
+    # annotation's insert has no savepoint of its own (SAVEPOINT and RELEASE: -2 per submit), the rare race
+    # on the idempotency key is read after the rollback (annotation_submit); the pool overlap that k depends
+    # on is read with the eligible pools (-1 next and every refill) and with submit's item lock (-1).
+    "api next": 8, "api next in a project": 9, "token next": 10, "token submit": 11, "api submit": 10,
     "api assignments": 2, "api annotations": 3, "api memberships": 10,
     # reviewer (the role is checked on the object, project × language; the review page adds the two tab
     # counts and the project/language filter menus, one query each, all scoped to what the reviewer reviews)
