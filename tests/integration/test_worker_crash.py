@@ -69,7 +69,9 @@ def test_sigkilled_worker_run_is_taken_over_and_finishes_once(postgres_db, redis
         name="learner: take over training runs whose worker stopped",
         defaults={"task": "learner.recover_stalled_runs", "interval": every, "enabled": True})
     run = training_run_create(project=project, languages=langs, backend="transformer", dispatch=False,
-                              config={"transformer": {"epochs": 60}})
+                              # no early stopping: each language trains all 60 epochs, so the window
+                              # between the first version and the end of the run is wide on a fast machine
+                              config={"transformer": {"epochs": 60, "patience": 1000}})
 
     first, first_log = _start_worker(redis_broker, tmp_path, "first", beat=False)
     second = second_log = None
