@@ -911,6 +911,7 @@ def aggregation_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"decided": decided, "snapshots": snapshots, "pairs": len(pairs), "full": int(full)}
 
 
+@transaction.atomic  # its row locks need a transaction: the worker, the sweep and the API call it with none open
 def aggregation_batch_run(*, project: Project, language: Language | None = None) -> int:
     """Aggregate every item that has its k annotations (the language's effective k: fewer when the project
     aggregates short of evaluators) but no decision yet. Rows another job holds are skipped: that job

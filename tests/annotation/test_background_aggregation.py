@@ -188,3 +188,20 @@ def test_submit_and_next_take_no_lock_on_the_project_row():
         holder.close()
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_and_the_api_aggregate_outside_any_transaction():
+    """A celery worker, the beat sweep and the API's aggregate action call the aggregation with no
+    transaction open (no test-case wrapper around them); its row locks must bring their own. Found by
+    schemathesis as a 500 on POST /api/projects/<slug>/aggregate/ on PostgreSQL."""
+    _require_postgresql()
+    setup = make_setup(overlap=1, evaluators=1, items=3)
+    for label in ("sports", "health", "politics"):
+        # each submit commits on its own; its on_commit runs the (eager) job with no transaction open
+        _submit(setup.evaluators[0], label)
+    assert Item.objects.filter(project=setup.project, status=Item.Status.APPROVED).count() == 3
+    Item.objects.filter(project=setup.project).update(status=Item.Status.OPEN)  # as if the job was lost
+    ApprovedLabel.objects.filter(item__project=setup.project).delete()
+    assert services.aggregation_batch_run(project=setup.project) == 3  # the API's and the admin's call
+    assert Item.objects.filter(project=setup.project, status=Item.Status.APPROVED).count() == 3
