@@ -16,6 +16,7 @@ import numpy as np
 
 from learner.backends.frozen import FrozenClassifier, FrozenConfig
 from learner.backends.ngram import NgramClassifier, NgramConfig
+from learner.backends.training_input import check_training_input
 
 
 @dataclass
@@ -59,8 +60,7 @@ class BlendClassifier:
         return self.frozen.backbone_name
 
     def fit(self, texts: list[str], labels: list[str], dev: tuple[list[str], list[str]] | None = None) -> None:
-        if not texts:
-            raise ValueError("cannot train on zero labelled examples")
+        check_training_input(texts, labels, self.classes)  # before the backbone's forward pass
         features = self.frozen.features(texts)
         self.ngram.fit(texts, labels)
         self.frozen.fit_features(features, labels)

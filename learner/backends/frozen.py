@@ -21,6 +21,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from learner.backends.linear import head_probs
+from learner.backends.training_input import check_training_input
 
 
 @dataclass
@@ -131,11 +132,7 @@ class FrozenClassifier:
         return self._extractor(texts).features(texts, c.pooling, c.max_length, c.batch_size)
 
     def fit(self, texts: list[str], labels: list[str]) -> None:
-        unknown = sorted(set(labels) - set(self.classes))
-        if unknown:
-            raise ValueError(f"labels not in the label set: {', '.join(unknown)}")
-        if not texts:
-            raise ValueError("cannot train on zero labelled examples")
+        check_training_input(texts, labels, self.classes)
         self.fit_features(self.features(texts), labels)
 
     def fit_features(self, x: np.ndarray, labels: list[str]) -> None:

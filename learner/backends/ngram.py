@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from learner.backends.linear import head_probs
+from learner.backends.training_input import check_training_input
 
 
 @dataclass
@@ -77,11 +78,7 @@ class NgramClassifier:
         ])
 
     def fit(self, texts: list[str], labels: list[str]) -> None:
-        unknown = sorted(set(labels) - set(self.classes))
-        if unknown:
-            raise ValueError(f"labels not in the label set: {', '.join(unknown)}")
-        if not texts:
-            raise ValueError("cannot train on zero labelled examples")
+        check_training_input(texts, labels, self.classes)
         self.seen = sorted(set(labels))
         if len(self.seen) < 2:  # logistic regression needs two classes; predict the only one seen
             self.vectorizer, self.coef, self.intercept = None, None, None

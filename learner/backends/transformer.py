@@ -24,6 +24,7 @@ import torch
 from sklearn.metrics import f1_score
 
 from learner.backbone import load_backbone, lora_target_modules, resolve_backbone
+from learner.backends.training_input import check_training_input
 
 
 @dataclass
@@ -87,11 +88,7 @@ class LoraClassifier:
 
     def fit(self, texts: list[str], labels: list[str], dev: tuple[list[str], list[str]] | None = None,
             progress=None) -> None:
-        if not texts:
-            raise ValueError("cannot train on zero labelled examples")
-        unknown = sorted(set(labels) - set(self.classes))
-        if unknown:
-            raise ValueError(f"labels not in the label set: {', '.join(unknown)}")
+        check_training_input(texts, labels, self.classes)
         self._build(texts)
         cfg = self.config
         y = torch.tensor([self.classes.index(label) for label in labels])

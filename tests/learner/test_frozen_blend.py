@@ -90,3 +90,17 @@ def test_blend_weight_is_chosen_by_cv_or_on_dev_and_ends_are_its_members(data, t
     assert np.allclose(again.predict_proba(test_texts), cv.predict_proba(test_texts), atol=1e-6)
     with pytest.raises(ValueError, match="weight_from"):
         BlendClassifier(TOPICS, BlendConfig(weight_from="test"))
+
+
+def test_blend_refuses_unknown_labels_and_no_data_before_the_backbone_runs(data, monkeypatch):
+    (texts, _), _ = data
+    model = BlendClassifier(TOPICS)
+
+    def forward_pass(texts):
+        raise AssertionError("the backbone ran on input that was going to be refused")
+
+    monkeypatch.setattr(model.frozen, "features", forward_pass)
+    with pytest.raises(ValueError, match="not in the label set: weather"):
+        model.fit(texts[:2], ["sports", "weather"])
+    with pytest.raises(ValueError, match="cannot train on zero labelled examples"):
+        model.fit([], [])
