@@ -5,6 +5,7 @@ annotation per assignment, one idempotency key per evaluator, one approved label
 """
 from __future__ import annotations
 
+import random
 import secrets
 import uuid
 
@@ -120,6 +121,11 @@ class Label(models.Model):
         return self.display or self.value
 
 
+def draw_key_new() -> float:
+    """A control item's place in the draw order (uniform in [0, 1)); a function so migrations can name it."""
+    return random.random()
+
+
 class Item(models.Model):
     class Source(models.TextChoices):
         IMPORT = "import", _("Import")
@@ -161,6 +167,11 @@ class Item(models.Model):
     is_control = models.BooleanField(
         verbose_name=_("control item"), default=False, help_text=_("Gold control item mixed into regular work"),
     )
+    # Controls are served lowest key first; a served one moves back by a random step (annotation.services).
+    draw_key = models.FloatField(
+        verbose_name=_("draw key"), default=draw_key_new, editable=False,
+        help_text=_("Control items: the order they are served in; each one served moves back by a random step"),
+    )
     prelabel = models.CharField(verbose_name=_("prelabel"), max_length=100, blank=True)
     metadata = models.JSONField(verbose_name=_("metadata"), default=dict, blank=True)
     annotation_count = models.PositiveSmallIntegerField(verbose_name=_("annotation count"), default=0)
@@ -196,6 +207,11 @@ class Item(models.Model):
             models.Index(
                 fields=["project", "language", "-priority", "id"], name="item_open_queue_idx",
                 condition=Q(status="open", split="pool", is_control=False),
+            ),
+            # The control draw walks a pool's controls in draw-key order and stops at the first one the
+            # evaluator may have: a short read, however many items and controls the project has.
+            models.Index(
+                fields=["project", "language", "draw_key"], name="item_control_draw_idx", condition=Q(is_control=True),
             ),
             models.Index(fields=["project", "status"], name="item_project_status_idx"),
         ]

@@ -143,7 +143,8 @@ def annotations_editable(annotations: list[Annotation]) -> dict[int, bool]:
     from annotation.capacity import effective_overlap
 
     overlaps: dict[tuple[int, int], int] = {}
-    control_items = {a.item_id for a in annotations if a.assignment.is_control and a.discarded_at is None}
+    control_items = {a.item_id for a in annotations if a.assignment.is_control and a.discarded_at is None
+                     and getattr(a, "known_control_answers", None) is None}
     answers: dict[int, list[int]] = {}
     if control_items:
         for item_id, pk in (Annotation.objects.filter(item_id__in=control_items, assignment__is_control=True)
@@ -165,9 +166,13 @@ def annotations_editable(annotations: list[Annotation]) -> dict[int, bool]:
             pending = item.status == Item.Status.OPEN and item.annotation_count >= k
             out[annotation.pk] = not pending and item.status != Item.Status.APPROVED
             continue
-        group = answers.get(item.pk, [])
-        position = sum(1 for pk in group if pk <= annotation.pk)
-        out[annotation.pk] = len(group) < -(-position // k) * k
+        known = getattr(annotation, "known_control_answers", None)
+        if known is not None:  # counted by annotation_submit with this answer the newest: its position
+            group_size = position = known
+        else:
+            group = answers.get(item.pk, [])
+            group_size, position = len(group), sum(1 for pk in group if pk <= annotation.pk)
+        out[annotation.pk] = group_size < -(-position // k) * k
     return out
 
 

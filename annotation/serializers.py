@@ -13,6 +13,9 @@ from annotation.models import (
     Report,
 )
 
+# Formats a datetime exactly as a declared DateTimeField does (settings' format, current time zone).
+_DATETIME = serializers.DateTimeField()
+
 
 class ProjectSerializer(serializers.ModelSerializer):
     labels = serializers.SlugRelatedField(many=True, read_only=True, slug_field="value")
@@ -48,6 +51,24 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = ["id", "project", "item", "status", "leased_at", "expires_at", "skip_reason"]
+
+    def to_representation(self, instance: Assignment) -> dict:
+        """Built by hand, field for field what the declared fields give (a test compares the two).
+
+        Why: this is the body of every ``next``, on the path an annotator waits for between two items,
+        and DRF rebuilds a ModelSerializer's fields from the model on each instance (about 0.3 ms a
+        response here). The declarations above still drive the schema and the field names."""
+        item = instance.item
+        return {
+            "id": str(instance.public_id),
+            "project": item.project.slug,
+            "item": {"id": str(item.public_id), "text": item.text, "language": item.language.tag,
+                     "direction": item.language.direction},
+            "status": str(instance.status),
+            "leased_at": _DATETIME.to_representation(instance.leased_at),
+            "expires_at": _DATETIME.to_representation(instance.expires_at),
+            "skip_reason": instance.skip_reason,
+        }
 
 
 class NextSerializer(serializers.Serializer):
@@ -112,6 +133,21 @@ class AnnotationSerializer(serializers.ModelSerializer):
 
         known = self.context.get("editable", {})
         return known[obj.pk] if obj.pk in known else annotation_editable(obj)
+
+    def to_representation(self, instance: Annotation) -> dict:
+        """Built by hand like :meth:`AssignmentSerializer.to_representation`, for the same reason: it is
+        the body of every submit (a test compares it with what the declared fields give)."""
+        return {
+            "id": instance.pk,
+            "assignment": str(instance.assignment.public_id),
+            "item": str(instance.item.public_id),
+            "label": instance.label,
+            "guideline_version": instance.guideline_version.label,
+            "time_spent_ms": instance.time_spent_ms,
+            "created_at": _DATETIME.to_representation(instance.created_at),
+            "updated_at": _DATETIME.to_representation(instance.updated_at),
+            "editable": self.get_editable(instance),
+        }
 
 
 class AnnotationUpdateSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -50,6 +52,7 @@ from evaluators.selectors import (
     control_accuracy,
     guideline_current_acknowledged,
     membership_refusal,
+    membership_standing,
     pools_workable_for,
 )
 
@@ -159,10 +162,14 @@ def assignments_release_for_member(*, user: AbstractBaseUser, pool: Pool, reason
     return released
 
 
-def _refuse_unless_member(*, evaluator: AbstractBaseUser, item: Item) -> None:
-    refusal = membership_refusal(user=evaluator, project_id=item.project_id, language_id=item.language_id)
+def _refuse_unless_member(*, evaluator: AbstractBaseUser, item: Item) -> PoolMembership:
+    """The membership the evaluator works in for the item's language; refused with the reason if none."""
+    membership, refusal = membership_standing(
+        user=evaluator, project_id=item.project_id, language_id=item.language_id
+    )
     if refusal:
         raise MembershipInactive(refusal[0].upper() + refusal[1:] + ".")
+    return membership
 
 
 def _own_assignment_locked(
@@ -174,10 +181,9 @@ def _own_assignment_locked(
     With ``label``, the same query also says whether the item's project has that label
     (``label_known``, for :func:`_check_label`): one round trip less on every submit."""
     if public_id is not None:
-        import uuid as uuid_module
 
         try:
-            lookup = {"public_id": uuid_module.UUID(str(public_id))}
+            lookup = {"public_id": uuid.UUID(str(public_id))}
         except ValueError:
             raise Assignment.DoesNotExist(f"assignment {public_id} not found") from None
     else:
@@ -262,21 +268,28 @@ def _lease(
 
 def controls_available(*, pool: Pool, evaluator_id: int):
     """Control items of the pool this evaluator has never had, not yet retired (served to fewer than the
-    pool's ``gold_max_exposure`` evaluators)."""
+    pool's ``gold_max_exposure`` evaluators; ``shown``: to how many). Each row's exposure is a subquery
+    over its own leases (indexed by item), so a read that stops at its first row counts no other's."""
+    shown = (
+        Assignment.objects.filter(item_id=OuterRef("pk")).order_by().values("item_id")
+        .annotate(n=Count("pk")).values("n")
+    )
     return (
         Item.objects.filter(project_id=pool.project_id, language_id=pool.language_id, is_control=True)
-        .exclude(assignments__evaluator_id=evaluator_id)
-        .annotate(shown=Count("assignments"))
+        .exclude(Exists(Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator_id)))
+        .annotate(shown=Coalesce(Subquery(shown), 0))
         .filter(shown__lt=max(1, pool.gold_max_exposure))
     )
 
 
-def _next_control(*, evaluator, pool: Pool, rng: random.Random) -> Item | None:
-    """At the pool's rate, a random control instead of the regular item (positions are random)."""
-    if pool.control_rate <= 0 or rng.random() >= pool.control_rate:
-        return None
-    ids = list(controls_available(pool=pool, evaluator_id=evaluator.pk).values_list("id", flat=True)[:500])
-    return Item.objects.select_related("project").get(pk=rng.choice(ids)) if ids else None
+RETIRED_DRAW_STEP = 1e12  # a retired control's key: behind every control still in the draw
+
+
+def _draw_control(*, pool: Pool, evaluator: AbstractBaseUser) -> Item | None:
+    """The available control with the lowest draw key: one read that walks ``item_control_draw_idx`` and
+    stops at its first row, however many controls and leases the pool has (``ORDER BY random()`` counted
+    the leases of every control: a few milliseconds at a few hundred controls)."""
+    return controls_available(pool=pool, evaluator_id=evaluator.pk).order_by("draw_key").first()
 
 
 def next_item_queryset(*, pool: Pool, evaluator_id: int, overlap: int):
@@ -353,49 +366,61 @@ def _lease_new(
     if not pools:
         return None
     overlaps = overlaps or _overlaps(pools)
-    if len(pools) == 1:
-        # One pool (the usual evaluator): its best free item is the probe's answer, so lock it at once
-        # instead of probing first. Only when every free item is locked by a concurrent lease does this
-        # fall through to the probe below, which then decides as before (a control may still be served).
-        pool = pools[0]
-        item = _locked_head(pool=pool, evaluator=evaluator, overlap=overlaps[pool.pk])
-        if item is not None:
-            return _lease_control(evaluator=evaluator, pool=pool, now=now, rng=rng) or _lease_locked(
-                item=item, evaluator=evaluator, pool=pool, now=now, overlap=overlaps[pool.pk]
+    ordered = pools
+    if len(pools) > 1:
+        # One indexed probe per pool (each stops at its first free item); the best pool is tried first.
+        best: tuple[float, int, Pool] | None = None
+        for pool in pools:
+            head = (
+                next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
+                .values_list("priority", "id").first()
             )
-    # One indexed probe per pool (each stops at its first free item), then the best of them.
-    best: tuple[float, int, Pool] | None = None
-    for pool in pools:
-        head = (
-            next_item_queryset(pool=pool, evaluator_id=evaluator.pk, overlap=overlaps[pool.pk])
-            .values_list("priority", "id").first()
-        )
-        if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
-            best = (head[0], head[1], pool)
-    if best is None:
-        # No regular work: no control either, or "anything served now" would be a control.
-        return None
-    control = _lease_control(evaluator=evaluator, pool=best[2], now=now, rng=rng)
-    if control is not None:
-        return control
-    ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
+            if head is not None and (best is None or (-head[0], head[1]) < (-best[0], best[1])):
+                best = (head[0], head[1], pool)
+        if best is None:
+            return None
+        ordered = [best[2]] + [pool for pool in pools if pool is not best[2]]
     for pool in ordered:
+        # The pool's best free item, locked at once (items other leases hold locked are skipped). None:
+        # no regular work here, so no control either, or "anything served now" would be a control.
         item = _locked_head(pool=pool, evaluator=evaluator, overlap=overlaps[pool.pk])
-        lease = None if item is None else _lease_locked(
-            item=item, evaluator=evaluator, pool=pool, now=now, overlap=overlaps[pool.pk]
-        )
+        if item is None:
+            continue
+        control = _lease_control(evaluator=evaluator, pool=pool, now=now, rng=rng)
+        if control is not None:
+            return control
+        lease = _lease_locked(item=item, evaluator=evaluator, pool=pool, now=now, overlap=overlaps[pool.pk])
         if lease is not None:
             return lease
     return None
 
 
 def _lease_control(*, evaluator: AbstractBaseUser, pool: Pool, now: datetime, rng: random.Random) -> Assignment | None:
-    """At the pool's control rate, a lease of a random control item of the pool (else None)."""
-    control = _next_control(evaluator=evaluator, pool=pool, rng=rng)
-    if control is None:
+    """At the pool's control rate, a lease of a control item of the pool (else None).
+
+    Served from the pool's draw order (lowest draw key first); the served control's key moves on by a
+    random step between 1 and 2, so it goes behind the others at a random place: every control comes round
+    about as often (exposure spreads evenly; a fresh uniform key instead would leave the others' keys
+    drifting up and serve the same one again and again), the order is shuffled anew every round, and
+    evaluators who start together get different controls. A control reaching ``gold_max_exposure`` with
+    this lease goes behind every other for good, out of the way of the draw.
+
+    In a pool with controls the draw is read before the coin is tossed, for regular items too: then a
+    control and a regular item take the same round trips (the queue's head, the draw, the lease's INSERT,
+    one UPDATE of the item: its draw key, or its counters), and a control's response time does not single
+    it out (``benchmarks.control_timing``)."""
+    if pool.control_rate <= 0:
+        return None
+    control = _draw_control(pool=pool, evaluator=evaluator)
+    if rng.random() >= pool.control_rate or control is None:
         return None
     control.project, control.language = pool.project, pool.language
-    return _lease(item=control, evaluator=evaluator, now=now, control=True, lease_minutes=pool.project.lease_minutes)
+    # controls_available left out every control this evaluator ever had, and their row is locked: new.
+    lease = _lease(item=control, evaluator=evaluator, now=now, control=True,
+                   lease_minutes=pool.project.lease_minutes, known_new=True)
+    step = RETIRED_DRAW_STEP if control.shown + 1 >= max(1, pool.gold_max_exposure) else 1.0 + rng.random()
+    Item.objects.filter(pk=control.pk).update(draw_key=F("draw_key") + step)
+    return lease
 
 
 def _locked_head(*, pool: Pool, evaluator: AbstractBaseUser, overlap: int) -> Item | None:
@@ -483,7 +508,6 @@ def assignments_release(
     The items return to the queue for everyone, this evaluator included; nothing submitted is touched
     (only ACTIVE leases are released, so a submission racing the release either lands first or finds
     the lease released and is refused with a message)."""
-    import uuid as uuid_module
 
     leases = Assignment.objects.select_for_update(of=("self",)).filter(
         evaluator=evaluator, status=Assignment.Status.ACTIVE
@@ -492,7 +516,7 @@ def assignments_release(
         valid = []
         for value in public_ids:
             try:
-                valid.append(uuid_module.UUID(str(value)))
+                valid.append(uuid.UUID(str(value)))
             except ValueError:
                 continue
         leases = leases.filter(public_id__in=valid)
@@ -590,7 +614,7 @@ def _annotation_submit(
     prior = Annotation.objects.filter(evaluator=evaluator, idempotency_key=idempotency_key).first()
     if prior is not None:
         return _replayed(prior, digest=digest, assignment_id=assignment_id, label=label, key=idempotency_key)
-    _refuse_unless_member(evaluator=evaluator, item=assignment.item)
+    membership = _refuse_unless_member(evaluator=evaluator, item=assignment.item)
     if assignment.status == Assignment.Status.SUBMITTED:
         existing = Annotation.objects.filter(assignment=assignment).first()
         if existing is not None:
@@ -611,12 +635,15 @@ def _annotation_submit(
             gettext("the guideline changed: read and acknowledge version %(version_label)s")
             % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
-    item = (
-        Item.objects.select_for_update(no_key=True)
-        .annotate(k_pool_overlap=pool_overlap_subquery(project_ref=OuterRef("project_id"),
-                                                       language_ref=OuterRef("language_id")))
-        .get(pk=assignment.item_id)
-    )
+    # With the answers a control item has so far, for "editable". Read for regular items too (it is 0 and
+    # cheap there): a control's submit then makes the same reads as work, at the same cost.
+    item = Item.objects.select_for_update(no_key=True).annotate(
+        k_pool_overlap=pool_overlap_subquery(project_ref=OuterRef("project_id"), language_ref=OuterRef("language_id")),
+        control_answers_so_far=Coalesce(Subquery(
+            Annotation.objects.filter(item_id=OuterRef("pk"), assignment__is_control=True)
+            .values("item_id").annotate(n=Count("pk")).values("n")[:1]
+        ), 0),
+    ).get(pk=assignment.item_id)
     item.project = project  # the response reads it: no second read of the project
     try:
         annotation = Annotation.objects.create(
@@ -631,14 +658,17 @@ def _annotation_submit(
         raise _KeyRace(assignment_id=assignment_id, digest=digest) from exc
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(update_fields=["status"])
-    annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment)
-    if not assignment.is_control:
+    # A control's receiver files its answer: one INSERT, where a regular item updates its counters below.
+    annotation_submitted.send(sender=Annotation, annotation=annotation, assignment=assignment, membership=membership)
+    needed = effective_overlap(project=project, language_id=item.language_id, pool_overlap=item.k_pool_overlap)
+    # The response's "editable" needs this k too (annotation.selectors.annotations_editable): read once.
+    annotation.known_overlap = needed
+    if assignment.is_control:
+        annotation.known_control_answers = item.control_answers_so_far + 1  # with this one
+    else:
         item.active_assignments = max(0, item.active_assignments - 1)
         item.annotation_count += 1
         item.save(update_fields=["active_assignments", "annotation_count"])
-        needed = effective_overlap(project=project, language_id=item.language_id, pool_overlap=item.k_pool_overlap)
-        # The response's "editable" needs this k too (annotation.selectors.annotations_editable): read once.
-        annotation.known_overlap = needed
         if item.annotation_count >= needed and item.status == Item.Status.OPEN:
             aggregation_request(project_id=project.pk, language_id=item.language_id)
     return annotation

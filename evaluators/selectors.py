@@ -148,12 +148,26 @@ def membership_refusal(*, user: AbstractBaseUser, project_id: int, language_id: 
     The message names the pool, the state and the reason logged with the last transition, so a
     suspended or removed member learns why their next, submit or edit was refused.
     """
+    return membership_standing(user=user, project_id=project_id, language_id=language_id)[1]
+
+
+def membership_standing(
+    *, user: AbstractBaseUser, project_id: int, language_id: int
+) -> tuple[PoolMembership | None, str | None]:
+    """The membership the user works in on this project × language (the first qualified one: dialect
+    pools of a language may overlap) and None, or None and why they may not work there (as
+    :func:`membership_refusal`). One read, which the submit reuses to file a control answer."""
     memberships = list(
         PoolMembership.objects.filter(user=user, pool__project_id=project_id, pool__language_id=language_id)
         .select_related("pool__project", "pool__language").order_by("id")
     )
-    if any(m.state == State.QUALIFIED for m in memberships):
-        return None
+    working = next((m for m in memberships if m.state == State.QUALIFIED), None)
+    if working is not None:
+        return working, None
+    return None, _refusal(memberships)
+
+
+def _refusal(memberships: list[PoolMembership]) -> str:
     if not memberships:
         return gettext("you are not a member of this language's pool")
     order = [State.REMOVED, State.SUSPENDED, State.CALIBRATING, State.INVITED]

@@ -677,22 +677,30 @@ def _control_pending_key(membership_id: int) -> str:
     return f"parity:control-pending:{membership_id}"
 
 
-@transaction.atomic
-def control_answer_record(*, annotation, assignment) -> ControlAnswer | None:
+def control_answer_record(*, annotation, assignment, membership=None) -> ControlAnswer | None:
     """In the submit transaction: store an answer on a gold control item and ask for its statistics.
 
-    Cheap on purpose (a membership lookup and one insert): the gold exposure, the rolling accuracy and
-    the suspension decision happen in :func:`control_statistics_run` after the commit."""
+    Cheap on purpose: the gold exposure, the rolling accuracy and the suspension decision happen in
+    :func:`control_statistics_run` after the commit. ``membership``: the member's working membership,
+    which the submit read a moment ago to check the member may work; its annotation is new in that
+    transaction, so no answer exists yet and one INSERT files it, the one write a control submit does in
+    place of a regular item's counter update (both paths make the same round trips)."""
     if not assignment.is_control:
         return None
     item = assignment.item
+    correct = annotation.label == item.reference_label
+    if membership is not None:
+        answer = ControlAnswer.objects.create(annotation=annotation, membership=membership, item=item,
+                                              correct=correct)
+        control_statistics_request(membership_id=membership.pk)
+        return answer
     membership = _membership_for_item(user=annotation.evaluator, item=item)
     if membership is None:
         return None
-    answer, created = ControlAnswer.objects.get_or_create(
-        annotation=annotation,
-        defaults={"membership": membership, "item": item, "correct": annotation.label == item.reference_label},
-    )
+    with transaction.atomic():
+        answer, created = ControlAnswer.objects.get_or_create(
+            annotation=annotation, defaults={"membership": membership, "item": item, "correct": correct},
+        )
     if created:
         control_statistics_request(membership_id=membership.pk)
     return answer

@@ -14,8 +14,19 @@ import logging
 logger = logging.getLogger(__name__)
 
 
-def dispatch_once(*, key: str, ttl_s: float, task, args: list, countdown_s: float, what: str) -> bool:
-    """Queue ``task(*args)`` in ``countdown_s`` unless a job for ``key`` is already pending; True if queued."""
+def dispatch_once(*, key: str, ttl_s: float, task, args: list, countdown_s: float, what: str) -> None:
+    """Queue ``task(*args)`` in ``countdown_s`` unless a job for ``key`` is already pending.
+
+    In a request this happens after the response is sent (:mod:`parity.after_response`): the annotator
+    does not wait for the cache and the broker, and a submit that asks for a job (every answer on a
+    control does) takes no longer than one that does not."""
+    from parity.after_response import after_response
+
+    after_response(lambda: _dispatch_now(key=key, ttl_s=ttl_s, task=task, args=args, countdown_s=countdown_s,
+                                         what=what))
+
+
+def _dispatch_now(*, key: str, ttl_s: float, task, args: list, countdown_s: float, what: str) -> bool:
     from django.core.cache import cache
 
     if not cache.add(key, 1, timeout=int(ttl_s)):

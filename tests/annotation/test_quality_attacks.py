@@ -10,6 +10,8 @@ import uuid
 from collections import Counter
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation, ApprovedLabel, Assignment
@@ -94,18 +96,24 @@ def test_a_classifier_on_what_the_evaluator_receives_finds_controls_no_better_th
         f.ItemFactory(project=setup.project, language=setup.lang, text=f"work {n}")
     client.force_login(user)
     seen = []  # (what the evaluator received, truth)
-    response = client.post("/api/assignments/next/", {}, content_type="application/json")
+    work = []  # per cycle: the headers of both responses, and the queries the server ran for each
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/assignments/next/", {}, content_type="application/json")
     while response.status_code == 200:
         received = response.json()
+        next_headers, next_queries = _headers(response), len(queries)
         assignment = Assignment.objects.get(evaluator=user, status=Assignment.Status.ACTIVE)
-        submitted = client.post(
-            f"/api/assignments/{received['id']}/submit/",
-            {"label": "sports", "idempotency_key": uuid.uuid4().hex, "time_spent_ms": 800},
-            content_type="application/json",
-        )
+        with CaptureQueriesContext(connection) as queries:
+            submitted = client.post(
+                f"/api/assignments/{received['id']}/submit/",
+                {"label": "sports", "idempotency_key": uuid.uuid4().hex, "time_spent_ms": 800},
+                content_type="application/json",
+            )
         assert submitted.status_code == 201
         seen.append((received, submitted.json(), assignment.is_control))
-        response = client.post("/api/assignments/next/", {}, content_type="application/json")
+        work.append((next_headers, _headers(submitted), next_queries, len(queries)))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/api/assignments/next/", {}, content_type="application/json")
     truth = [is_control for _, _, is_control in seen]
     assert 20 <= sum(truth) <= 60 and len(truth) - sum(truth) == 120
 
@@ -124,6 +132,23 @@ def test_a_classifier_on_what_the_evaluator_receives_finds_controls_no_better_th
         assert _youden([s != usual for s in shapes], truth) < 0.3
     editable = [not sub["editable"] for _, sub, _ in seen]
     assert _youden([not e for e in editable], truth) < 0.3
+    # 3. Timing: no Server-Timing header (to the tenth of a millisecond, it told controls apart by the
+    # extra work their path did: Youden J 0.9 on next, 1.0 on submit), the same headers for both, and the
+    # same number of queries on both paths, so a control costs the server what work does.
+    for index in (0, 1):
+        assert all("server-timing" not in headers for headers in (cycle[index] for cycle in work))
+        assert len({cycle[index] for cycle in work}) == 1
+    for index in (2, 3):
+        counts = [cycle[index] for cycle in work]
+        usual = Counter(counts).most_common(1)[0][0]
+        assert _youden([n != usual for n in counts], truth) < 0.3
+        assert _youden([n > usual for n in counts], truth) < 0.3 and _youden([n < usual for n in counts], truth) < 0.3
+        assert {n for n, control in zip(counts, truth, strict=True) if control} == {usual}, counts
+
+
+def _headers(response) -> tuple[str, ...]:
+    """The names of a response's headers (their values are the same cookie, type and policy strings)."""
+    return tuple(sorted(name.lower() for name in response.headers))
 
 
 def _shape(payload: dict) -> dict:
