@@ -635,15 +635,17 @@ def _annotation_submit(
             gettext("the guideline changed: read and acknowledge version %(version_label)s")
             % {"version_label": version.label}, project=project, version=version)
     # FOR NO KEY UPDATE: leases of other evaluators (which only reference the item) do not wait on it.
-    # With the answers a control item has so far, for "editable". Read for regular items too (it is 0 and
-    # cheap there): a control's submit then makes the same reads as work, at the same cost.
-    item = Item.objects.select_for_update(no_key=True).annotate(
+    items = Item.objects.select_for_update(no_key=True).annotate(
         k_pool_overlap=pool_overlap_subquery(project_ref=OuterRef("project_id"), language_ref=OuterRef("language_id")),
-        control_answers_so_far=Coalesce(Subquery(
+    )
+    if assignment.is_control or membership.pool.control_rate > 0:
+        # With the answers a control item has so far, for "editable". In a pool that serves controls it is
+        # read for regular items too (0 there): a control's submit then makes the same reads as work.
+        items = items.annotate(control_answers_so_far=Coalesce(Subquery(
             Annotation.objects.filter(item_id=OuterRef("pk"), assignment__is_control=True)
             .values("item_id").annotate(n=Count("pk")).values("n")[:1]
-        ), 0),
-    ).get(pk=assignment.item_id)
+        ), 0))
+    item = items.get(pk=assignment.item_id)
     item.project = project  # the response reads it: no second read of the project
     try:
         annotation = Annotation.objects.create(
