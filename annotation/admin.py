@@ -93,7 +93,8 @@ class ProjectAdmin(access.ObjectRoleAdmin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Promote high-confidence approved items to controls (unanimous, "
                                            "evaluators above the accuracy floor)"))
     def promote_controls(self, request, queryset):
-        promoted = sum(len(services.controls_promote(project=project, actor=request.user)) for project in queryset)
+        projects = access.admin_permitted(self, request, queryset, access.MANAGE_PROJECT)
+        promoted = sum(len(services.controls_promote(project=project, actor=request.user)) for project in projects)
         self.message_user(request, ngettext("%(n)d approved item promoted to a control item.",
                                             "%(n)d approved items promoted to control items.", promoted)
                           % {"n": promoted})

@@ -161,12 +161,13 @@ def test_the_same_key_committed_for_another_assignment_meanwhile_is_a_conflict_n
             connection.close()
 
     def refuse_then_race(**kwargs):
-        refuse(**kwargs)
+        membership = refuse(**kwargs)
         if not raced and not errors and kwargs["item"].pk == first.item_id:
             # after the first request's key read, before its insert: the other one runs and commits
             thread = threading.Thread(target=the_other_request)
             thread.start()
             thread.join(timeout=60)
+        return membership
 
     monkeypatch.setattr(services, "_refuse_unless_member", refuse_then_race)
     with pytest.raises(IdempotencyConflict):
