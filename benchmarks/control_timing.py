@@ -11,7 +11,8 @@ One evaluator, a pool with ``--control-rate`` of controls, ``--cycles`` of next 
 each lease is looked up in the database (control or not; the client never learns it). For each of next
 and submit it reports the median time of controls and of work, and two classifiers built only from the
 times: a threshold fitted on the first half of the cycles and scored on the second (Youden J: 0 is
-chance, 1 tells every control apart) and the AUC of the raw times (0.5 is chance). With ``SERVER_TIMING``
+chance, 1 tells every control apart) and the AUC of the raw times (0.5 is chance); the same for the
+request that follows each submit, which would show work the server did after the response. With ``SERVER_TIMING``
 (``--server-timing``) it also scores the server's own ``Server-Timing`` value, as a build that sent the
 header to everyone would leak it. A JSON goes to ``--out``.
 """
@@ -30,7 +31,8 @@ from benchmarks.common import scratch_database, table, write_json
 
 
 def youden_held_out(times: list[float], truth: list[bool]) -> float | None:
-    """J of the best threshold (either direction) on the first half, measured on the second half."""
+    """J of the best threshold (either direction, between two observed times) on the first half, measured on
+    the second half."""
     half = len(times) // 2
     train = list(zip(times[:half], truth[:half], strict=True))
     test = list(zip(times[half:], truth[half:], strict=True))
@@ -45,7 +47,9 @@ def youden_held_out(times: list[float], truth: list[bool]) -> float | None:
         fpr = sum(sign * (v - cut) > 0 for v in negatives) / len(negatives)
         return tpr - fpr
 
-    cut, sign = max(((v, s) for v, _ in train for s in (1, -1)), key=lambda cs: j(train, *cs))
+    values = sorted({v for v, _ in train})
+    cuts = [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)] or values  # between observed times
+    cut, sign = max(((c, s) for c in cuts for s in (1, -1)), key=lambda cs: j(train, *cs))
     return round(j(test, cut, sign), 3)
 
 
@@ -65,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control-rate", type=float, default=0.3)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--think", type=float, default=0.02, help="seconds between requests")
+    parser.add_argument("--overlap", type=int, default=3, help="k (with one evaluator no item completes)")
     parser.add_argument("--server-timing", action="store_true", help="turn the Server-Timing header on")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--out", default="benchmarks/results/control_timing.json")
@@ -92,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     procs: list[subprocess.Popen] = []
     try:
         call_command("migrate", verbosity=0)
-        seeded = seed(items=args.items, users=1, overlap=1)
+        seeded = seed(items=args.items, users=1, overlap=args.overlap)
         project = Project.objects.get(slug=seeded["project"])
         pool = Pool.objects.get(project=project)
         controls = int(args.cycles * args.control_rate * 2) + 50  # never runs out within the run
@@ -124,11 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         controls_by_id = dict(Assignment.objects.filter(public_id__in=[r[0] for r in rows])
                               .values_list("public_id", "is_control"))
         truth = [controls_by_id[uuid.UUID(r[0])] for r in rows]
+        # The next request after each submit, on the same keep-alive connection: it would wait for work
+        # the server did after the previous response (a dispatch), if that work depended on the item.
+        rows = [(*row, following[1]) for row, following in zip(rows, rows[1:], strict=False)]
+        truth = truth[:len(rows)]
         result = {"cycles": len(rows), "controls": sum(truth), "control_rate": args.control_rate,
+                  "overlap": args.overlap, "think_s": args.think,
                   "server_timing_header": args.server_timing, "measures": {}}
         lines = []
         for name, index in (("next (client)", 1), ("next (Server-Timing)", 2), ("submit (client)", 3),
-                            ("submit (Server-Timing)", 4)):
+                            ("submit (Server-Timing)", 4), ("the next request after the submit (client)", 5)):
             times = [r[index] for r in rows]
             if any(t is None for t in times):
                 continue
