@@ -181,7 +181,6 @@ def _own_assignment_locked(
     With ``label``, the same query also says whether the item's project has that label
     (``label_known``, for :func:`_check_label`): one round trip less on every submit."""
     if public_id is not None:
-
         try:
             lookup = {"public_id": uuid.UUID(str(public_id))}
         except ValueError:
@@ -266,18 +265,21 @@ def _lease(
     return assignment
 
 
+def _rows_of_item(rows) -> Coalesce:
+    """SQL: how many of ``rows`` (a queryset of a model with an ``item`` key) belong to the outer item, as
+    a correlated subquery: a read that stops at its first item counts for that item only."""
+    counted = rows.filter(item_id=OuterRef("pk")).order_by().values("item_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
 def controls_available(*, pool: Pool, evaluator_id: int):
     """Control items of the pool this evaluator has never had, not yet retired (served to fewer than the
     pool's ``gold_max_exposure`` evaluators; ``shown``: to how many). Each row's exposure is a subquery
     over its own leases (indexed by item), so a read that stops at its first row counts no other's."""
-    shown = (
-        Assignment.objects.filter(item_id=OuterRef("pk")).order_by().values("item_id")
-        .annotate(n=Count("pk")).values("n")
-    )
     return (
         Item.objects.filter(project_id=pool.project_id, language_id=pool.language_id, is_control=True)
         .exclude(Exists(Assignment.objects.filter(item_id=OuterRef("pk"), evaluator_id=evaluator_id)))
-        .annotate(shown=Coalesce(Subquery(shown), 0))
+        .annotate(shown=_rows_of_item(Assignment.objects.all()))
         .filter(shown__lt=max(1, pool.gold_max_exposure))
     )
 
@@ -508,7 +510,6 @@ def assignments_release(
     The items return to the queue for everyone, this evaluator included; nothing submitted is touched
     (only ACTIVE leases are released, so a submission racing the release either lands first or finds
     the lease released and is refused with a message)."""
-
     leases = Assignment.objects.select_for_update(of=("self",)).filter(
         evaluator=evaluator, status=Assignment.Status.ACTIVE
     )
@@ -641,10 +642,9 @@ def _annotation_submit(
     if assignment.is_control or membership.pool.control_rate > 0:
         # With the answers a control item has so far, for "editable". In a pool that serves controls it is
         # read for regular items too (0 there): a control's submit then makes the same reads as work.
-        items = items.annotate(control_answers_so_far=Coalesce(Subquery(
-            Annotation.objects.filter(item_id=OuterRef("pk"), assignment__is_control=True)
-            .values("item_id").annotate(n=Count("pk")).values("n")[:1]
-        ), 0))
+        items = items.annotate(
+            control_answers_so_far=_rows_of_item(Annotation.objects.filter(assignment__is_control=True))
+        )
     item = items.get(pk=assignment.item_id)
     item.project = project  # the response reads it: no second read of the project
     try:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-def on_annotation_submitted(sender, annotation, assignment, membership=None, **kwargs) -> None:
+def on_annotation_submitted(sender, annotation, assignment, membership, **kwargs) -> None:
     """Store gold control answers in the submitting transaction; their statistics (gold exposure,
     accuracy, suspension) follow in a coalesced background job (evaluators.control_statistics)."""
     if not getattr(assignment, "is_control", False):

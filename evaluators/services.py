@@ -649,14 +649,6 @@ def calibration_attempt_submit(
 # --- ongoing quality control ---------------------------------------------------------------
 
 
-def _membership_for_item(*, user: AbstractBaseUser, item) -> PoolMembership | None:
-    memberships = PoolMembership.objects.select_related("pool").filter(
-        user=user, pool__project_id=item.project_id, pool__language_id=item.language_id
-    ).exclude(state=State.REMOVED).order_by("id")
-    # Dialect pools of one language may overlap: the one the member works in comes first.
-    return memberships.filter(state=State.QUALIFIED).first() or memberships.first()
-
-
 # --- control statistics: stored in the submit request, counted by a coalesced background job ---------
 #
 # The submit request only stores the answer (``ControlAnswer``, with ``correct`` read off the gold label
@@ -677,7 +669,7 @@ def _control_pending_key(membership_id: int) -> str:
     return f"parity:control-pending:{membership_id}"
 
 
-def control_answer_record(*, annotation, assignment, membership=None) -> ControlAnswer | None:
+def control_answer_record(*, annotation, assignment, membership: PoolMembership) -> ControlAnswer | None:
     """In the submit transaction: store an answer on a gold control item and ask for its statistics.
 
     Cheap on purpose: the gold exposure, the rolling accuracy and the suspension decision happen in
@@ -688,21 +680,9 @@ def control_answer_record(*, annotation, assignment, membership=None) -> Control
     if not assignment.is_control:
         return None
     item = assignment.item
-    correct = annotation.label == item.reference_label
-    if membership is not None:
-        answer = ControlAnswer.objects.create(annotation=annotation, membership=membership, item=item,
-                                              correct=correct)
-        control_statistics_request(membership_id=membership.pk)
-        return answer
-    membership = _membership_for_item(user=annotation.evaluator, item=item)
-    if membership is None:
-        return None
-    with transaction.atomic():
-        answer, created = ControlAnswer.objects.get_or_create(
-            annotation=annotation, defaults={"membership": membership, "item": item, "correct": correct},
-        )
-    if created:
-        control_statistics_request(membership_id=membership.pk)
+    answer = ControlAnswer.objects.create(annotation=annotation, membership=membership, item=item,
+                                          correct=annotation.label == item.reference_label)
+    control_statistics_request(membership_id=membership.pk)
     return answer
 
 

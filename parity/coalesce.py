@@ -26,15 +26,13 @@ def dispatch_once(*, key: str, ttl_s: float, task, args: list, countdown_s: floa
                                          what=what))
 
 
-def _dispatch_now(*, key: str, ttl_s: float, task, args: list, countdown_s: float, what: str) -> bool:
+def _dispatch_now(*, key: str, ttl_s: float, task, args: list, countdown_s: float, what: str) -> None:
     from django.core.cache import cache
 
     if not cache.add(key, 1, timeout=int(ttl_s)):
-        return False  # a job for this key is queued and has not started yet: it will see this work
+        return  # a job for this key is queued and has not started yet: it will see this work
     try:
         task.apply_async(args=args, countdown=float(countdown_s))
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed submission
         cache.delete(key)
         logger.exception("could not enqueue %s", what)
-        return False
-    return True
